@@ -1,0 +1,100 @@
+package waitroom
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"math"
+	mathrand "math/rand/v2"
+	"regexp"
+	"time"
+)
+
+// NewVisitorID returns a random visitor id: 22 URL-safe characters holding
+// 128 random bits from crypto/rand.
+func NewVisitorID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never returns an error since Go 1.24.
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+var visitorIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{22}$`)
+
+// ValidVisitorID reports whether id has the form NewVisitorID returns.
+func ValidVisitorID(id string) bool { return visitorIDPattern.MatchString(id) }
+
+// NewPrequeueKey draws the random key that orders a pre-queue visitor at
+// opening. It uses crypto/rand because Lua's math.random in Redis is seeded
+// identically at every start and so cannot be trusted for fairness.
+func NewPrequeueKey() uint64 {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return binary.BigEndian.Uint64(b[:])
+}
+
+// PrequeueScore maps a pre-queue key to the sorted-set score that orders it.
+// It keeps the top 53 bits, the integers a float64 holds exactly.
+func PrequeueScore(key uint64) float64 { return float64(key >> 11) }
+
+// NextSkipRatio folds one admission step into the moving average of the
+// share of visitors skipped as abandoned. A step that moved nobody leaves it
+// unchanged.
+func NextSkipRatio(previous float64, admitted, skipped int) float64 {
+	if admitted+skipped == 0 {
+		return previous
+	}
+	ratio := float64(skipped) / float64(admitted+skipped)
+	return 0.8*previous + 0.2*ratio
+}
+
+// NearHead is how many visitors from the front a place counts as near the
+// head, where status polls read the exact rank from the store instead of
+// estimating it from the room snapshot.
+const NearHead = 200
+
+// EstimateAhead estimates how many visitors wait ahead of sequence seq from a
+// snapshot alone: the sequence numbers between the head and seq, less the
+// share expected to be skipped as abandoned, and never more than are waiting.
+func EstimateAhead(seq int64, snap Snapshot) int64 {
+	gap := seq - snap.Head - 1
+	if gap <= 0 {
+		return 0
+	}
+	est := int64(math.Round(float64(gap) * (1 - snap.SkipRatio)))
+	return max(0, min(est, snap.Waiting-1))
+}
+
+// EstimateWait estimates how long a visitor with ahead visitors in front of
+// them waits at the room's rate. ok is false when there is no estimate: the
+// room is paused, closed or sold out, or its rate is zero.
+func EstimateWait(ahead int64, snap Snapshot) (wait time.Duration, ok bool) {
+	state := snap.State()
+	rate := snap.Settings.RatePerMinute
+	if rate <= 0 || (state != RoomOpen && state != RoomScheduled) {
+		return 0, false
+	}
+	wait = time.Duration(float64(ahead+1) / rate * float64(time.Minute))
+	if state == RoomScheduled {
+		wait += snap.Settings.OpensAt.Sub(snap.Now)
+	}
+	return wait.Round(time.Second), true
+}
+
+// RefreshInterval chooses how long a visitor waits before polling again:
+// fast near the front, slower far back, with ±20% jitter so pages that
+// loaded together do not poll together. The result never exceeds
+// MaxRefreshInterval.
+func RefreshInterval(ahead int64, wait time.Duration, known bool) time.Duration {
+	base := 30 * time.Second
+	switch {
+	case ahead < 50:
+		base = 5 * time.Second
+	case known && wait < 2*time.Minute:
+		base = 10 * time.Second
+	case known && wait < 10*time.Minute:
+		base = 20 * time.Second
+	}
+	jitter := 0.8 + 0.4*mathrand.Float64()
+	interval := time.Duration(float64(base) * jitter).Round(time.Second)
+	return min(max(interval, time.Second), MaxRefreshInterval)
+}

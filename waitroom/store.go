@@ -1,0 +1,177 @@
+package waitroom
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors returned by stores and the edge. Check them with errors.Is.
+var (
+	ErrRoomNotFound    = errors.New("waitroom: room not found")
+	ErrRoomExists      = errors.New("waitroom: room already exists")
+	ErrRoomClosed      = errors.New("waitroom: room is closed")
+	ErrRoomSoldOut     = errors.New("waitroom: room is sold out")
+	ErrVisitorNotFound = errors.New("waitroom: visitor has no place in this room")
+	// ErrUnavailable wraps store failures such as a lost connection, so
+	// callers can tell "try again shortly" from a bad request.
+	ErrUnavailable = errors.New("waitroom: store unavailable")
+)
+
+// VisitorState is a visitor's state in one room. The zero value is unknown.
+type VisitorState string
+
+// Visitor states.
+const (
+	// StatePrequeue: joined before opening and waiting for the draw.
+	StatePrequeue VisitorState = "prequeue"
+	// StateWaiting: in line with a sequence number.
+	StateWaiting VisitorState = "waiting"
+	// StateAdmitted: admitted and inside the admission window or booking
+	// session.
+	StateAdmitted VisitorState = "admitted"
+	// StateExpired: admitted earlier and the window or session has ended, or
+	// skipped as abandoned longer ago than the session lifetime.
+	StateExpired VisitorState = "expired"
+)
+
+// Place is a visitor's place in a room as the store sees it.
+type Place struct {
+	Visitor string
+	State   VisitorState
+	// Sequence is the visitor's place in arrival order; 0 in the pre-queue.
+	Sequence int64
+	// Ahead is the exact number of visitors waiting before this one. It is
+	// 0 unless State is StateWaiting. In the pre-queue it is the pre-queue's
+	// size, since the order is drawn only at opening.
+	Ahead int64
+	// AdmittedAt and Deadline are set when State is StateAdmitted: Deadline
+	// is the end of the admission window, or of the booking session once
+	// StartSession was called.
+	AdmittedAt time.Time
+	Deadline   time.Time
+	// Created is true when Join created this place.
+	Created bool
+}
+
+// Snapshot is a room's settings and counters read in one store call. Edges
+// keep one per room and answer most status polls from it.
+type Snapshot struct {
+	Settings Settings
+	// Now is the store's clock when the snapshot was read.
+	Now time.Time
+	// Head is the highest sequence number that has left the line, admitted
+	// or skipped. Waiting visitors have larger numbers, except abandoned
+	// visitors who came back to the front.
+	Head int64
+	// Tail is the last sequence number given out.
+	Tail int64
+	// Waiting counts visitors in line with a sequence number.
+	Waiting int64
+	// Prequeue counts visitors waiting for the draw at opening.
+	Prequeue int64
+	// Active counts admitted visitors inside their window or session.
+	Active int64
+	// Admitted and Abandoned count all admissions and skips since the room
+	// was created or reset.
+	Admitted  int64
+	Abandoned int64
+	// SkipRatio is a moving average of the share of visitors leaving the
+	// line who were skipped as abandoned, from 0 to 1.
+	SkipRatio float64
+}
+
+// State returns the room's state at the snapshot's time.
+func (s Snapshot) State() RoomState { return s.Settings.State(s.Now) }
+
+// AdmitLimits bound the work of one admission step.
+type AdmitLimits struct {
+	// MaxAdmit caps admissions in one step, whatever the bucket allows.
+	MaxAdmit int
+	// MaxSkip caps how many abandoned visitors one step skips.
+	MaxSkip int
+}
+
+// DefaultAdmitLimits keep one admission step short enough not to stall a
+// Redis server for other clients.
+var DefaultAdmitLimits = AdmitLimits{MaxAdmit: 1000, MaxSkip: 1000}
+
+// AdmitResult reports what one admission step did.
+type AdmitResult struct {
+	Admitted []Admission
+	// Skipped counts visitors skipped as abandoned in this step.
+	Skipped int
+	// Expired counts active visitors whose window or session ended and
+	// whose place in MaxActive was freed in this step.
+	Expired int
+	// Promoted counts pre-queue visitors given sequence numbers in this step.
+	Promoted int
+	// Tokens is the bucket's level after the step.
+	Tokens float64
+	// State is the room's state when the step ran; nothing is admitted unless
+	// it is RoomOpen.
+	State RoomState
+}
+
+// Admission is one entry of a room's admission log.
+type Admission struct {
+	Visitor    string    `json:"visitor"`
+	Sequence   int64     `json:"sequence"`
+	AdmittedAt time.Time `json:"admitted_at"`
+}
+
+// Store keeps rooms, lines and admissions. Every method is atomic with
+// respect to the others, on one process or across many edges sharing a
+// store. Time comes from the store's clock (Redis TIME, or the memory
+// store's injected clock).
+type Store interface {
+	// SeedRoom creates the room if it is missing and sets each setting that
+	// the store does not have yet, leaving the others as they are, so an
+	// organizer's change survives restarts. It returns the room's settings.
+	SeedRoom(ctx context.Context, s Settings) (Settings, error)
+	// CreateRoom creates a room; ErrRoomExists if it is there already.
+	CreateRoom(ctx context.Context, s Settings) error
+	// UpdateRoom applies p atomically and returns the new settings. It
+	// validates the result and changes nothing when it is invalid.
+	UpdateRoom(ctx context.Context, room string, p Patch) (Settings, error)
+	// ResetRoom empties the room's line, pre-queue, active set, admission log,
+	// counters and bucket, keeping its settings. It is meant for rehearsals.
+	ResetRoom(ctx context.Context, room string) error
+	// Rooms lists the ids of all rooms.
+	Rooms(ctx context.Context) ([]string, error)
+	// Snapshot reads the room's settings and counters in one call.
+	Snapshot(ctx context.Context, room string) (Snapshot, error)
+
+	// Join gives visitor a place: in the pre-queue under prequeueKey before
+	// the room opens, or at the back of the line after. A visitor who has a
+	// place keeps it; one who was skipped as abandoned within the session
+	// lifetime goes back to the front. For a visitor whose place expired,
+	// Join changes nothing and returns a Place with StateExpired, so the
+	// caller can issue a new visitor id. Joins fail with ErrRoomClosed or
+	// ErrRoomSoldOut in those room states, and ErrRoomNotFound.
+	Join(ctx context.Context, room, visitor string, prequeueKey uint64) (Place, error)
+	// Position reads the visitor's exact place and records a heartbeat.
+	// A visitor skipped as abandoned within the session lifetime goes back
+	// to the front. ErrVisitorNotFound when the visitor has no place.
+	Position(ctx context.Context, room, visitor string) (Place, error)
+	// Heartbeat records that the visitors were seen now. Visitors without a
+	// place are ignored.
+	Heartbeat(ctx context.Context, room string, visitors []string) error
+	// Admit runs one admission step: it orders the pre-queue if the room has
+	// opened, frees expired active places, refills the token bucket from the
+	// store's clock and admits waiting visitors in sequence order while the
+	// bucket, MaxActive and limits allow, skipping abandoned visitors.
+	Admit(ctx context.Context, room string, limits AdmitLimits) (AdmitResult, error)
+	// AdmissionLog returns up to limit entries in admission order, starting
+	// after the first `after` entries.
+	AdmissionLog(ctx context.Context, room string, after, limit int) ([]Admission, error)
+
+	// StartSession extends an admitted visitor's active place to the session
+	// lifetime, counted from now, and returns the new deadline. ErrVisitorNotFound
+	// unless the visitor is admitted and active.
+	StartSession(ctx context.Context, room, visitor string) (time.Time, error)
+	// Release frees the visitor's active place, for example after booking
+	// is confirmed or the hold expired. Releasing a visitor who holds no active
+	// place does nothing.
+	Release(ctx context.Context, room, visitor string) error
+}

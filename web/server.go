@@ -1,0 +1,213 @@
+// Package web is Foyer's HTTP edge: the visitor pages, the JSON API, the
+// admin API, metrics and health checks, on Fiber. No other package imports
+// Fiber.
+package web
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/filesystem"
+
+	"foyer/waitroom"
+	"foyer/web/views"
+)
+
+// Options configure a Server.
+type Options struct {
+	Edge *waitroom.Edge
+	// AdminToken is the bearer token of the admin API; empty disables it.
+	AdminToken string
+	Log        *slog.Logger
+	// Metrics receives the server's series and is served at /metrics.
+	Metrics *Metrics
+	// SecureCookies marks cookies Secure; set it when Foyer is served over
+	// HTTPS, directly or behind a proxy.
+	SecureCookies bool
+	// JoinsPerMinutePerIP limits new places per client address; 0 turns
+	// the limit off.
+	JoinsPerMinutePerIP float64
+	// ProxyHeader names the header with the client address when Foyer runs
+	// behind a reverse proxy, for example X-Forwarded-For.
+	ProxyHeader string
+	// Ready reports whether the stores can be reached, for /readyz.
+	Ready func(ctx context.Context) error
+}
+
+// Server is one edge's HTTP server.
+type Server struct {
+	app      *fiber.App
+	edge     *waitroom.Edge
+	opts     Options
+	log      *slog.Logger
+	metrics  *Metrics
+	joins    *ipLimiter
+	draining atomic.Bool
+}
+
+// New builds the server and its routes.
+func New(opts Options) *Server {
+	s := &Server{edge: opts.Edge, opts: opts, log: opts.Log}
+	s.metrics = opts.Metrics
+	if s.metrics == nil {
+		s.metrics = NewMetrics()
+	}
+	if opts.JoinsPerMinutePerIP > 0 {
+		s.joins = newIPLimiter(opts.JoinsPerMinutePerIP)
+	}
+
+	s.app = fiber.New(fiber.Config{
+		AppName:               "foyer",
+		DisableStartupMessage: true,
+		ErrorHandler:          s.handleError,
+		BodyLimit:             64 << 10,
+		ReadBufferSize:        8 << 10,
+		ReadTimeout:           15 * time.Second,
+		WriteTimeout:          15 * time.Second,
+		IdleTimeout:           75 * time.Second,
+		ProxyHeader:           opts.ProxyHeader,
+	})
+	s.routes()
+	return s
+}
+
+// App returns the Fiber app, for Listen, Listener and Test.
+func (s *Server) App() *fiber.App { return s.app }
+
+// Drain makes the server refuse new joins and fail readiness, the first
+// step of a graceful shutdown.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+// Shutdown drains the server and waits at most timeout for requests in
+// flight to finish.
+func (s *Server) Shutdown(timeout time.Duration) error {
+	s.Drain()
+	return s.app.ShutdownWithTimeout(timeout)
+}
+
+func (s *Server) routes() {
+	app := s.app
+	app.Use(s.metrics.middleware)
+
+	static, _ := fs.Sub(staticFiles, "static")
+	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(static), MaxAge: 3600}))
+
+	app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok\n") })
+	app.Get("/readyz", s.readyz)
+	app.Get("/metrics", s.metrics.handler())
+	app.Get("/.well-known/jwks.json", s.jwks)
+
+	app.Get("/r/:room", s.joinPage)
+	app.Get("/r/:room/wait", s.waitPage)
+	app.Get("/e/:event", s.entryPage)
+
+	api := app.Group("/api/v1")
+	api.Post("/rooms/:room/join", s.joinAPI)
+	api.Get("/rooms/:room/status", s.statusAPI)
+
+	admin := api.Group("/admin", s.requireAdmin)
+	admin.Get("/rooms", s.adminListRooms)
+	admin.Post("/rooms", s.adminCreateRoom)
+	admin.Get("/rooms/:room", s.adminGetRoom)
+	admin.Patch("/rooms/:room", s.adminPatchRoom)
+	admin.Post("/rooms/:room/reset", s.adminResetRoom)
+	admin.Get("/rooms/:room/admissions", s.adminAdmissions)
+}
+
+// handleError answers every error a handler returns: JSON under /api/ and
+// an HTML page elsewhere.
+func (s *Server) handleError(c *fiber.Ctx, err error) error {
+	api := classify(s.log, err)
+	if api.RetryAfter > 0 {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(api.RetryAfter))
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	if wantsJSON(c) {
+		return c.Status(api.Status).JSON(fiber.Map{"error": api})
+	}
+	page := views.Message{Title: pageTitle(api.Status), Text: api.Message}
+	if api.RetryAfter > 0 {
+		page.RefreshSeconds = api.RetryAfter
+	}
+	return render(c, api.Status, views.MessagePage(page))
+}
+
+func pageTitle(status int) string {
+	switch {
+	case status == http.StatusNotFound:
+		return "Not found"
+	case status == http.StatusServiceUnavailable:
+		return "Please try again shortly"
+	case status == http.StatusTooManyRequests:
+		return "Too many requests"
+	case status >= 500:
+		return "Something went wrong"
+	}
+	return "We could not do that"
+}
+
+func wantsJSON(c *fiber.Ctx) bool {
+	return strings.HasPrefix(c.Path(), "/api/") || strings.HasPrefix(c.Path(), "/.well-known/")
+}
+
+func render(c *fiber.Ctx, status int, component templ.Component) error {
+	c.Status(status)
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	return component.Render(c.UserContext(), c.Response().BodyWriter())
+}
+
+func (s *Server) readyz(c *fiber.Ctx) error {
+	if s.draining.Load() {
+		return c.Status(http.StatusServiceUnavailable).SendString("draining\n")
+	}
+	if s.opts.Ready != nil {
+		ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
+		defer cancel()
+		if err := s.opts.Ready(ctx); err != nil {
+			s.log.Warn("readiness check failed", "err", err)
+			return c.Status(http.StatusServiceUnavailable).SendString("store unreachable\n")
+		}
+	}
+	return c.SendString("ready\n")
+}
+
+func (s *Server) jwks(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "public, max-age=300")
+	return c.JSON(waitroom.JWKS(s.edge.Keys().Signing))
+}
+
+func (s *Server) requireAdmin(c *fiber.Ctx) error {
+	if s.opts.AdminToken == "" {
+		return newError(http.StatusForbidden, "admin_disabled", "The admin API is off. Set FOYER_ADMIN_TOKEN to turn it on.")
+	}
+	got, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+	if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.opts.AdminToken)) != 1 {
+		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="foyer-admin"`)
+		return newError(http.StatusUnauthorized, "unauthorized", "Send the admin token as 'Authorization: Bearer <token>'.")
+	}
+	return c.Next()
+}
+
+// roomParam returns a copy of the :room parameter, or an error when it is not
+// a valid room id. Fiber reuses the parameter's buffer after the handler
+// returns, and room ids outlive requests as cache keys, hence the copy.
+func roomParam(c *fiber.Ctx) (string, error) {
+	room := c.Params("room")
+	if !waitroom.ValidRoomID(room) {
+		return "", newError(http.StatusBadRequest, "invalid_room_id", "The room id in the path is invalid: use 1 to 63 lowercase letters, digits and hyphens.")
+	}
+	return strings.Clone(room), nil
+}
+
+// isUnavailable reports whether err means the store could not be reached.
+func isUnavailable(err error) bool { return errors.Is(err, waitroom.ErrUnavailable) }

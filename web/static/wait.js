@@ -1,0 +1,55 @@
+// Polls the status API at the interval the server chooses and updates the
+// aria-live region in place, so screen readers announce only what changed.
+// Without this script the page reloads itself through <noscript> meta refresh.
+(function () {
+  "use strict";
+  var box = document.getElementById("status");
+  if (!box || !window.fetch) { return; }
+  var url = box.getAttribute("data-status-url");
+  var state = box.getAttribute("data-state");
+  var roomState = box.getAttribute("data-room-state");
+
+  function setText(id, text) {
+    var el = document.getElementById(id);
+    if (el && el.textContent !== text) { el.textContent = text; }
+  }
+
+  function describeWait(seconds) {
+    if (seconds === null || seconds === undefined) { return null; }
+    if (seconds < 60) { return "less than a minute"; }
+    if (seconds < 120) { return "about 1 minute"; }
+    if (seconds < 3600) { return "about " + Math.round(seconds / 60) + " minutes"; }
+    var h = Math.floor(seconds / 3600), m = Math.round((seconds % 3600) / 60);
+    return m === 0 ? "about " + h + " hours" : "about " + h + " h " + m + " min";
+  }
+
+  function schedule(seconds) {
+    window.setTimeout(poll, Math.max(1, seconds) * 1000);
+  }
+
+  function poll() {
+    fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (res) {
+        var retry = parseInt(res.headers.get("Retry-After") || "10", 10);
+        return res.json().then(function (body) { return { ok: res.ok, body: body, retry: retry }; });
+      })
+      .then(function (r) {
+        if (!r.ok) { schedule(r.retry); return; }
+        var s = r.body;
+        // A change of state shows a different page: let the server render it.
+        if (s.state !== state || s.room_state !== roomState) { window.location.reload(); return; }
+        if (s.position !== null) { setText("position", String(s.position)); }
+        if (s.ahead !== null) { setText("ahead", String(s.ahead)); }
+        var wait = describeWait(s.eta_seconds);
+        if (wait) { setText("eta", wait); }
+        var bar = document.getElementById("progress");
+        if (bar && typeof s.progress === "number") { bar.value = s.progress; bar.textContent = s.progress + "%"; }
+        var degraded = document.getElementById("degraded");
+        if (degraded) { degraded.hidden = !s.degraded; }
+        schedule(s.refresh_seconds || r.retry);
+      })
+      .catch(function () { schedule(10); });
+  }
+
+  schedule(parseInt(box.getAttribute("data-refresh") || "10", 10));
+})();
