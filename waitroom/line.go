@@ -54,14 +54,17 @@ const NearHead = 200
 
 // EstimateAhead estimates how many visitors wait ahead of sequence seq from a
 // snapshot alone: the sequence numbers between the head and seq, less the
-// share expected to be skipped as abandoned, and never more than are waiting.
+// share expected to be skipped as abandoned, and never more than can be
+// waiting. A ticket newer than the snapshot (seq above its Tail) may have up
+// to seq-Tail visitors ahead that the snapshot's Waiting does not count yet.
 func EstimateAhead(seq int64, snap Snapshot) int64 {
 	gap := seq - snap.Head - 1
 	if gap <= 0 {
 		return 0
 	}
 	est := int64(math.Round(float64(gap) * (1 - snap.SkipRatio)))
-	return max(0, min(est, snap.Waiting-1))
+	limit := snap.Waiting - 1 + max(0, seq-snap.Tail)
+	return max(0, min(est, limit))
 }
 
 // EstimateWait estimates how long a visitor with ahead visitors in front of

@@ -86,6 +86,10 @@ func TestEstimates(t *testing.T) {
 	if got := waitroom.EstimateAhead(50, snap); got != 0 {
 		t.Errorf("ahead of a sequence behind the head: got %d, want 0", got)
 	}
+	older := waitroom.Snapshot{Head: 0, Tail: 1, Waiting: 1}
+	if got := waitroom.EstimateAhead(3, older); got != 2 {
+		t.Errorf("ahead of a ticket newer than the snapshot: got %d, want 2", got)
+	}
 
 	wait, ok := waitroom.EstimateWait(59, snap)
 	if !ok || wait != time.Minute {

@@ -31,7 +31,7 @@ const (
 	// session.
 	StateAdmitted VisitorState = "admitted"
 	// StateExpired: admitted earlier and the window or session has ended, or
-	// skipped as abandoned longer ago than the session lifetime.
+	// skipped as abandoned and last seen longer ago than the session lifetime.
 	StateExpired VisitorState = "expired"
 )
 
@@ -42,8 +42,9 @@ type Place struct {
 	// Sequence is the visitor's place in arrival order; 0 in the pre-queue.
 	Sequence int64
 	// Ahead is the exact number of visitors waiting before this one. It is
-	// 0 unless State is StateWaiting. In the pre-queue it is the pre-queue's
-	// size, since the order is drawn only at opening.
+	// 0 unless State is StateWaiting or StatePrequeue. In the pre-queue it is
+	// the number of other visitors in the pre-queue, since the order is drawn
+	// only at opening.
 	Ahead int64
 	// AdmittedAt and Deadline are set when State is StateAdmitted: Deadline
 	// is the end of the admission window, or of the booking session once

@@ -475,7 +475,7 @@ func (s *Store) AdmissionLog(ctx context.Context, id string, after, limit int) (
 	if after < 0 || after >= len(r.log) || limit <= 0 {
 		return []waitroom.Admission{}, nil
 	}
-	end := min(len(r.log), after+limit)
+	end := after + min(limit, len(r.log)-after) // after+limit could overflow
 	return append([]waitroom.Admission(nil), r.log[after:end]...), nil
 }
 

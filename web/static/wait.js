@@ -17,10 +17,11 @@
   function describeWait(seconds) {
     if (seconds === null || seconds === undefined) { return null; }
     if (seconds < 60) { return "less than a minute"; }
-    if (seconds < 120) { return "about 1 minute"; }
-    if (seconds < 3600) { return "about " + Math.round(seconds / 60) + " minutes"; }
-    var h = Math.floor(seconds / 3600), m = Math.round((seconds % 3600) / 60);
-    return m === 0 ? "about " + h + " hours" : "about " + h + " h " + m + " min";
+    var minutes = Math.round(seconds / 60);
+    if (minutes < 60) { return "about " + minutes + (minutes === 1 ? " minute" : " minutes"); }
+    var h = Math.floor(minutes / 60), m = minutes % 60;
+    if (m === 0) { return "about " + h + (h === 1 ? " hour" : " hours"); }
+    return "about " + h + " h " + m + " min";
   }
 
   function schedule(seconds) {
@@ -39,7 +40,10 @@
         // A change of state shows a different page: let the server render it.
         if (s.state !== state || s.room_state !== roomState) { window.location.reload(); return; }
         if (s.position !== null) { setText("position", String(s.position)); }
-        if (s.ahead !== null) { setText("ahead", String(s.ahead)); }
+        if (s.ahead !== null) {
+          setText("ahead", String(s.ahead));
+          setText("ahead-words", s.ahead === 1 ? "person is" : "people are");
+        }
         var wait = describeWait(s.eta_seconds);
         if (wait) { setText("eta", wait); }
         var bar = document.getElementById("progress");

@@ -12,21 +12,43 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
 
-// Duration formats d for a visitor: "less than a minute", "about 1 minute",
-// "about 12 minutes" or "about 2 hours 5 minutes".
-func Duration(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return "less than a minute"
-	case d < 2*time.Minute:
-		return "about 1 minute"
-	case d < time.Hour:
-		return fmt.Sprintf("about %d minutes", int(d.Round(time.Minute)/time.Minute))
+// personOrPeople returns the noun for n people: "person" when n is 1.
+func personOrPeople(n int64) string {
+	if n == 1 {
+		return "person"
 	}
-	h := int(d / time.Hour)
-	m := int((d % time.Hour).Round(time.Minute) / time.Minute)
+	return "people"
+}
+
+// aheadWords returns the words between the number of people ahead and
+// "ahead of you". wait.js repeats this rule when it updates the count.
+func aheadWords(n int64) string {
+	if n == 1 {
+		return "person is"
+	}
+	return "people are"
+}
+
+// Duration formats d for a visitor: "less than a minute", "about 1 minute",
+// "about 12 minutes", "about 2 hours" or "about 2 h 5 min".
+func Duration(d time.Duration) string {
+	if d < time.Minute {
+		return "less than a minute"
+	}
+	minutes := int(d.Round(time.Minute) / time.Minute)
+	if minutes < 60 {
+		return fmt.Sprintf("about %d %s", minutes, plural(minutes, "minute", "minutes"))
+	}
+	h, m := minutes/60, minutes%60
 	if m == 0 {
-		return fmt.Sprintf("about %d hours", h)
+		return fmt.Sprintf("about %d %s", h, plural(h, "hour", "hours"))
 	}
 	return fmt.Sprintf("about %d h %d min", h, m)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

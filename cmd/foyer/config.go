@@ -1,0 +1,238 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"foyer/waitroom"
+)
+
+// Config is everything `foyer serve` reads from its file, flags and
+// environment. Flags win over environment variables, which win over the file.
+type Config struct {
+	// Listen is the HTTP listen address.
+	Listen string `yaml:"listen"`
+	// RedisURL selects the Redis store (redis://, rediss:// or unix://);
+	// empty runs on the in-memory store.
+	RedisURL string `yaml:"redis_url"`
+	// BookingRedisURL puts booking data on its own Redis; empty uses RedisURL.
+	BookingRedisURL string `yaml:"booking_redis_url"`
+	// RedisPoolSize is the connection pool size of each Redis client.
+	RedisPoolSize int `yaml:"redis_pool_size"`
+	// AdminToken is the admin API's bearer token; empty turns the API off.
+	// Prefer FOYER_ADMIN_TOKEN to keep it out of files.
+	AdminToken string `yaml:"admin_token"`
+	// KeysDir holds the signing and cookie keys made by `foyer keys`; empty
+	// makes temporary keys at start.
+	KeysDir string `yaml:"keys_dir"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `yaml:"log_level"`
+	// LogFormat is json, text, or auto (text on a terminal, JSON elsewhere).
+	LogFormat string `yaml:"log_format"`
+	// Tick is how often each edge runs the admission step of every room.
+	Tick time.Duration `yaml:"tick"`
+	// ShutdownTimeout bounds how long requests in flight may take at stop.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// SecureCookies marks cookies Secure; turn it on behind HTTPS.
+	SecureCookies bool `yaml:"secure_cookies"`
+	// JoinsPerMinutePerIP limits new places per client address; 0 is off.
+	JoinsPerMinutePerIP float64 `yaml:"joins_per_minute_per_ip"`
+	// ProxyHeader is the header holding the client address behind a proxy.
+	ProxyHeader string `yaml:"proxy_header"`
+	// Rooms are seeded into the store where absent at every start.
+	Rooms []RoomConfig `yaml:"rooms"`
+}
+
+// RoomConfig is one room in the configuration file. Zero values take the
+// defaults of waitroom.Settings.
+type RoomConfig struct {
+	ID              string        `yaml:"id"`
+	Title           string        `yaml:"title"`
+	Event           string        `yaml:"event"`
+	OpensAt         string        `yaml:"opens_at"`
+	RatePerMinute   float64       `yaml:"rate_per_minute"`
+	Burst           int           `yaml:"burst"`
+	MaxActive       int           `yaml:"max_active"`
+	AdmissionWindow time.Duration `yaml:"admission_window"`
+	SessionLifetime time.Duration `yaml:"session_lifetime"`
+	HeartbeatGrace  time.Duration `yaml:"heartbeat_grace"`
+	Message         string        `yaml:"message"`
+	Mode            string        `yaml:"mode"`
+	Paused          bool          `yaml:"paused"`
+}
+
+// DefaultConfig is what `foyer serve` runs with no file: room demo guarding
+// event demo, open now, on the in-memory store.
+func DefaultConfig() Config {
+	return Config{
+		Listen:              "127.0.0.1:8080",
+		RedisPoolSize:       64,
+		LogLevel:            "info",
+		LogFormat:           "auto",
+		Tick:                250 * time.Millisecond,
+		ShutdownTimeout:     10 * time.Second,
+		JoinsPerMinutePerIP: 0,
+	}
+}
+
+func defaultRooms() []RoomConfig {
+	return []RoomConfig{{
+		ID:            "demo",
+		Title:         "Demo exhibition",
+		Event:         "demo",
+		RatePerMinute: 30,
+		Burst:         5,
+		Message:       "Welcome! This is Foyer's demo room: you will be let through in a few seconds.",
+	}}
+}
+
+// LoadConfigFile reads a YAML configuration file over cfg. Unknown keys are
+// errors, so a typo does not silently fall back to a default.
+func LoadConfigFile(path string, cfg Config) (Config, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return cfg, fmt.Errorf("read config file: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	// An empty file decodes to io.EOF and leaves the defaults as they are.
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return cfg, fmt.Errorf("config file %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// ApplyEnv sets the fields that FOYER_* environment variables name.
+func ApplyEnv(cfg Config, getenv func(string) string) (Config, error) {
+	str := map[string]*string{
+		"FOYER_LISTEN":            &cfg.Listen,
+		"FOYER_REDIS_URL":         &cfg.RedisURL,
+		"FOYER_BOOKING_REDIS_URL": &cfg.BookingRedisURL,
+		"FOYER_ADMIN_TOKEN":       &cfg.AdminToken,
+		"FOYER_KEYS_DIR":          &cfg.KeysDir,
+		"FOYER_LOG_LEVEL":         &cfg.LogLevel,
+		"FOYER_LOG_FORMAT":        &cfg.LogFormat,
+		"FOYER_PROXY_HEADER":      &cfg.ProxyHeader,
+	}
+	for name, field := range str {
+		if v := getenv(name); v != "" {
+			*field = v
+		}
+	}
+	if v := getenv("FOYER_JOINS_PER_MINUTE_PER_IP"); v != "" {
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return cfg, fmt.Errorf("FOYER_JOINS_PER_MINUTE_PER_IP=%q is invalid: use a number, 0 to turn the limit off", v)
+		}
+		cfg.JoinsPerMinutePerIP = n
+	}
+	if v := getenv("FOYER_SECURE_COOKIES"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return cfg, fmt.Errorf("FOYER_SECURE_COOKIES=%q is invalid: use true or false", v)
+		}
+		cfg.SecureCookies = b
+	}
+	return cfg, nil
+}
+
+// Validate returns an error naming the first invalid field, its value and
+// what is allowed.
+func (c Config) Validate() error {
+	if _, port, err := net.SplitHostPort(c.Listen); err != nil || port == "" {
+		return fmt.Errorf("listen %q is invalid: use host:port, for example 127.0.0.1:8080 or :8080", c.Listen)
+	}
+	for name, u := range map[string]string{"redis_url": c.RedisURL, "booking_redis_url": c.BookingRedisURL} {
+		if u == "" {
+			continue
+		}
+		parsed, err := url.Parse(u)
+		if err != nil || (parsed.Scheme != "redis" && parsed.Scheme != "rediss" && parsed.Scheme != "unix") {
+			return fmt.Errorf("%s %q is invalid: use redis://host:port/db, rediss://... or unix:///path/to/redis.sock", name, redactURL(u))
+		}
+	}
+	if c.BookingRedisURL != "" && c.RedisURL == "" {
+		return fmt.Errorf("booking_redis_url is set but redis_url is not: set both, or neither to run on the in-memory store")
+	}
+	switch {
+	case c.RedisPoolSize < 1 || c.RedisPoolSize > 10000:
+		return fmt.Errorf("redis_pool_size %d is invalid: use a whole number from 1 to 10000", c.RedisPoolSize)
+	case c.LogLevel != "debug" && c.LogLevel != "info" && c.LogLevel != "warn" && c.LogLevel != "error":
+		return fmt.Errorf("log_level %q is invalid: use debug, info, warn or error", c.LogLevel)
+	case c.LogFormat != "auto" && c.LogFormat != "json" && c.LogFormat != "text":
+		return fmt.Errorf("log_format %q is invalid: use auto, json or text", c.LogFormat)
+	case c.Tick < 10*time.Millisecond || c.Tick > 10*time.Second:
+		return fmt.Errorf("tick %s is invalid: use a duration from 10ms to 10s", c.Tick)
+	case c.ShutdownTimeout < time.Second || c.ShutdownTimeout > 10*time.Minute:
+		return fmt.Errorf("shutdown_timeout %s is invalid: use a duration from 1s to 10m", c.ShutdownTimeout)
+	case c.JoinsPerMinutePerIP < 0:
+		return fmt.Errorf("joins_per_minute_per_ip %v is invalid: use 0 (off) or a positive number", c.JoinsPerMinutePerIP)
+	case c.AdminToken != "" && len(c.AdminToken) < 16:
+		return fmt.Errorf("admin token is %d characters long: use at least 16 random characters", len(c.AdminToken))
+	}
+
+	seen := map[string]bool{}
+	for i, r := range c.Rooms {
+		s, err := r.Settings()
+		if err != nil {
+			return fmt.Errorf("rooms[%d]: %w", i, err)
+		}
+		if err := s.Validate(); err != nil {
+			return fmt.Errorf("rooms[%d]: %w", i, err)
+		}
+		if seen[s.ID] {
+			return fmt.Errorf("rooms[%d]: room id %q appears twice: give each room its own id", i, s.ID)
+		}
+		seen[s.ID] = true
+	}
+	return nil
+}
+
+// Settings converts the room's configuration to store settings with
+// defaults filled in.
+func (r RoomConfig) Settings() (waitroom.Settings, error) {
+	s := waitroom.Settings{
+		ID:              r.ID,
+		Title:           r.Title,
+		Event:           r.Event,
+		RatePerMinute:   r.RatePerMinute,
+		Burst:           r.Burst,
+		MaxActive:       r.MaxActive,
+		AdmissionWindow: r.AdmissionWindow,
+		SessionLifetime: r.SessionLifetime,
+		HeartbeatGrace:  r.HeartbeatGrace,
+		Message:         r.Message,
+		Mode:            waitroom.Mode(r.Mode),
+		Paused:          r.Paused,
+	}
+	if r.OpensAt != "" {
+		at, err := time.Parse(time.RFC3339, r.OpensAt)
+		if err != nil {
+			return s, fmt.Errorf("room %s: opens_at %q is invalid: use an RFC 3339 time such as 2026-12-04T09:00:00+01:00", r.ID, r.OpensAt)
+		}
+		s.OpensAt = at
+	}
+	return s.WithDefaults(), nil
+}
+
+// redactURL hides a password in a Redis URL, for messages and logs.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return strings.Replace(u.String(), "xxxxx", "***", 1)
+}

@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"foyer/waitroom"
+	"foyer/waitroom/memstore"
+	"foyer/waitroom/redisstore"
+	"foyer/web"
+)
+
+func parseServe(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", getenv("FOYER_CONFIG"), "YAML configuration file (env FOYER_CONFIG)")
+	listen := fs.String("listen", "", "HTTP listen address, host:port (env FOYER_LISTEN; default 127.0.0.1:8080)")
+	redisURL := fs.String("redis", "", "Redis URL for the production store; without it the in-memory store is used (env FOYER_REDIS_URL)")
+	bookingRedisURL := fs.String("booking-redis", "", "Redis URL for booking data, run with appendfsync always; default --redis (env FOYER_BOOKING_REDIS_URL)")
+	keysDir := fs.String("keys", "", "directory of keys made by 'foyer keys'; without it temporary keys are made (env FOYER_KEYS_DIR)")
+	logLevel := fs.String("log-level", "", "debug, info, warn or error (env FOYER_LOG_LEVEL; default info)")
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("serve: unexpected argument %q: options start with --", fs.Arg(0))
+	}
+
+	cfg := DefaultConfig()
+	if *configPath != "" {
+		var err error
+		if cfg, err = LoadConfigFile(*configPath, cfg); err != nil {
+			return cfg, err
+		}
+	}
+	cfg, err := ApplyEnv(cfg, getenv)
+	if err != nil {
+		return cfg, err
+	}
+	override := func(field *string, value string) {
+		if value != "" {
+			*field = value
+		}
+	}
+	override(&cfg.Listen, *listen)
+	override(&cfg.RedisURL, *redisURL)
+	override(&cfg.BookingRedisURL, *bookingRedisURL)
+	override(&cfg.KeysDir, *keysDir)
+	override(&cfg.LogLevel, *logLevel)
+	if len(cfg.Rooms) == 0 {
+		cfg.Rooms = defaultRooms()
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("invalid configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+
+	format := cfg.LogFormat
+	if format == "auto" {
+		format = "json"
+		if f, ok := w.(*os.File); ok {
+			if info, err := f.Stat(); err == nil && info.Mode()&os.ModeCharDevice != 0 {
+				format = "text"
+			}
+		}
+	}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// openRedis connects to url with an explicit pool size and short timeouts,
+// so a lost Redis fails requests fast instead of hanging them, and checks
+// that the server answers.
+func openRedis(ctx context.Context, url string, poolSize int) (*redis.Client, error) {
+	client, err := redisstore.NewClient(url, redisstore.ClientOptions{PoolSize: poolSize})
+	if err != nil {
+		return nil, err
+	}
+
+	pingCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if err := client.Ping(pingCtx).Err(); err != nil {
+		client.Close()
+		return nil, fmt.Errorf("cannot reach Redis at %s: %w; start redis-server there or fix --redis / FOYER_REDIS_URL", redactURL(url), err)
+	}
+	return client, nil
+}
+
+// stores are the stores the process runs on and how to close them.
+type stores struct {
+	rooms  waitroom.Store
+	ready  func(context.Context) error
+	closer func()
+}
+
+func openStores(ctx context.Context, cfg Config, log *slog.Logger) (stores, error) {
+	if cfg.RedisURL == "" {
+		log.Warn("running on the in-memory store: all places, admissions and bookings are lost when this process stops; use --redis for production")
+		return stores{rooms: memstore.New(nil), ready: func(context.Context) error { return nil }, closer: func() {}}, nil
+	}
+
+	client, err := openRedis(ctx, cfg.RedisURL, cfg.RedisPoolSize)
+	if err != nil {
+		return stores{}, err
+	}
+	log.Info("connected to Redis", "url", redactURL(cfg.RedisURL), "pool_size", cfg.RedisPoolSize)
+	return stores{
+		rooms:  redisstore.New(client),
+		ready:  func(ctx context.Context) error { return client.Ping(ctx).Err() },
+		closer: func() { _ = client.Close() },
+	}, nil
+}
+
+func loadKeys(cfg Config, log *slog.Logger) (waitroom.Keys, error) {
+	if cfg.KeysDir == "" {
+		log.Warn("no keys configured: using temporary keys, so admission tokens and queue tickets will not survive a restart or verify on other edges; run 'foyer keys --dir DIR' and start with --keys DIR")
+		return waitroom.TemporaryKeys(time.Now()), nil
+	}
+	return waitroom.LoadKeys(cfg.KeysDir)
+}
+
+// serve runs the edge until ctx ends, then shuts down in order: stop taking
+// joins, finish requests in flight within the shutdown timeout, stop the
+// admission loop, close the stores.
+func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
+	log := newLogger(cfg, logOut)
+	redis.SetLogger(newRedisLogger(log))
+
+	keys, err := loadKeys(cfg, log)
+	if err != nil {
+		return err
+	}
+	st, err := openStores(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.closer()
+
+	for _, rc := range cfg.Rooms {
+		settings, _ := rc.Settings() // Validate has checked it.
+		effective, err := st.rooms.SeedRoom(ctx, settings)
+		if err != nil {
+			return fmt.Errorf("seed room %s: %w", rc.ID, err)
+		}
+		log.Info("room ready", "room", effective.ID, "event", effective.Event, "rate_per_minute", effective.RatePerMinute, "state", effective.State(time.Now()))
+	}
+
+	metrics := web.NewMetrics()
+	edge := waitroom.NewEdge(st.rooms, keys, waitroom.EdgeConfig{Tick: cfg.Tick}, log, metrics)
+	metrics.WatchEdge(edge)
+	server := web.New(web.Options{
+		Edge:                edge,
+		AdminToken:          cfg.AdminToken,
+		Log:                 log,
+		Metrics:             metrics,
+		SecureCookies:       cfg.SecureCookies,
+		JoinsPerMinutePerIP: cfg.JoinsPerMinutePerIP,
+		ProxyHeader:         cfg.ProxyHeader,
+		Ready:               st.ready,
+	})
+	if cfg.AdminToken == "" {
+		log.Info("admin API is off: set FOYER_ADMIN_TOKEN to turn it on")
+	}
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+
+	edgeCtx, stopEdge := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		edge.Run(edgeCtx)
+	}()
+
+	served := make(chan error, 1)
+	go func() { served <- server.App().Listener(ln) }()
+	log.Info("foyer started", "version", buildVersion(), "listen", ln.Addr().String(), "store", storeName(cfg))
+
+	select {
+	case err = <-served:
+		log.Error("HTTP server stopped unexpectedly", "err", err)
+	case <-ctx.Done():
+		log.Info("stopping: no new joins, finishing requests in flight", "timeout", cfg.ShutdownTimeout)
+		if serr := server.Shutdown(cfg.ShutdownTimeout); serr != nil {
+			log.Warn("shutdown timed out with requests still open", "err", serr)
+		}
+		err = <-served
+	}
+
+	stopEdge()
+	wg.Wait()
+	log.Info("foyer stopped")
+	if err != nil && !errors.Is(err, net.ErrClosed) {
+		return err
+	}
+	return nil
+}
+
+func storeName(cfg Config) string {
+	if cfg.RedisURL == "" {
+		return "memory"
+	}
+	return "redis"
+}
