@@ -24,6 +24,10 @@ type EdgeConfig struct {
 	Limits AdmitLimits
 	// TicketMaxAge is how long a queue ticket stays valid. Default 24h.
 	TicketMaxAge time.Duration
+	// Rooms are seeded again whenever the store no longer lists them, for
+	// example after Redis lost its data, so configured rooms come back by
+	// themselves.
+	Rooms []Settings
 }
 
 func (c EdgeConfig) withDefaults() EdgeConfig {
@@ -128,6 +132,8 @@ func (e *Edge) refreshRooms(ctx context.Context) {
 		}
 		return
 	}
+	ids = e.reseed(ctx, ids)
+
 	e.mu.Lock()
 	for _, id := range ids {
 		if _, ok := e.rooms[id]; !ok {
@@ -135,6 +141,27 @@ func (e *Edge) refreshRooms(ctx context.Context) {
 		}
 	}
 	e.mu.Unlock()
+}
+
+// reseed seeds every configured room missing from ids and returns ids with
+// the rooms it seeded added.
+func (e *Edge) reseed(ctx context.Context, ids []string) []string {
+	listed := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		listed[id] = true
+	}
+	for _, s := range e.cfg.Rooms {
+		if listed[s.ID] {
+			continue
+		}
+		if _, err := e.store.SeedRoom(ctx, s); err != nil {
+			e.log.Warn("seeding a missing room failed", "room", s.ID, "err", err)
+			continue
+		}
+		e.log.Warn("room was missing from the store and was seeded from the configuration again", "room", s.ID)
+		ids = append(ids, s.ID)
+	}
+	return ids
 }
 
 // TickAll runs one tick for every known room, one after the other.

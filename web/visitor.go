@@ -52,6 +52,10 @@ func (s *Server) joinPage(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	if isPrefetch(c) {
+		// Say whether the room exists, but create no place.
+		if _, err := s.edge.Room(c.UserContext(), room); err != nil {
+			return err
+		}
 		return c.SendStatus(http.StatusNoContent)
 	}
 	if _, err := s.join(c, room); err != nil {

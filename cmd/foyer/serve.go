@@ -154,8 +154,10 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	}
 	defer st.closer()
 
+	seeds := make([]waitroom.Settings, 0, len(cfg.Rooms))
 	for _, rc := range cfg.Rooms {
 		settings, _ := rc.Settings() // Validate has checked it.
+		seeds = append(seeds, settings)
 		effective, err := st.rooms.SeedRoom(ctx, settings)
 		if err != nil {
 			return fmt.Errorf("seed room %s: %w", rc.ID, err)
@@ -164,7 +166,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	}
 
 	metrics := web.NewMetrics()
-	edge := waitroom.NewEdge(st.rooms, keys, waitroom.EdgeConfig{Tick: cfg.Tick}, log, metrics)
+	edge := waitroom.NewEdge(st.rooms, keys, waitroom.EdgeConfig{Tick: cfg.Tick, Rooms: seeds}, log, metrics)
 	metrics.WatchEdge(edge)
 	server := web.New(web.Options{
 		Edge:                edge,
