@@ -92,6 +92,9 @@ var (
 	// ErrInvalidSignature means that a payment webhook's signature header is
 	// missing, malformed, too old or does not match.
 	ErrInvalidSignature = newError("invalid_signature", "invalid webhook signature")
+	// ErrUnavailable means that the store could not be reached, for example
+	// because Redis is down, so the request may succeed when tried again.
+	ErrUnavailable = newError("unavailable", "booking store unavailable")
 )
 
 // CodeInternal is the code of errors that are not booking errors, such as a

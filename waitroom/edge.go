@@ -418,21 +418,15 @@ func (e *Edge) Status(ctx context.Context, t Ticket) (Status, error) {
 
 	if e.answerFromSnapshot(t, view) {
 		e.beat(t.Room, t.Visitor)
-		if t.Sequence == 0 {
-			st.State = StatePrequeue
-			st.Ahead = snap.Prequeue
-		} else {
-			st.State = StateWaiting
-			st.Ahead = EstimateAhead(t.Sequence, snap)
-		}
-		st.Wait, st.WaitKnown = EstimateWait(st.Ahead, snap)
-		st.Refresh = RefreshInterval(st.Ahead, st.Wait, st.WaitKnown)
-		return st, nil
+		return estimateStatus(t, st, snap), nil
 	}
 
 	place, err := e.store.Position(ctx, t.Room, t.Visitor)
 	if errors.Is(err, ErrUnavailable) {
-		return e.degradedStatus(t, st, snap), nil
+		// The visitor keeps the last known estimate and is told it may be
+		// out of date.
+		st.Degraded = true
+		return estimateStatus(t, st, snap), nil
 	}
 	if err != nil {
 		return Status{}, err
@@ -465,13 +459,11 @@ func (e *Edge) answerFromSnapshot(t Ticket, view RoomView) bool {
 	return EstimateAhead(t.Sequence, snap) > NearHead
 }
 
-// degradedStatus answers from the last known snapshot when the store cannot
-// be reached. The visitor keeps the estimate and is told it may be stale.
-func (e *Edge) degradedStatus(t Ticket, st Status, snap Snapshot) Status {
-	st.Degraded = true
+// estimateStatus fills in a status from the ticket and the snapshot alone.
+func estimateStatus(t Ticket, st Status, snap Snapshot) Status {
 	if t.Sequence == 0 {
 		st.State = StatePrequeue
-		st.Ahead = snap.Prequeue
+		st.Ahead = max(0, snap.Prequeue-1)
 	} else {
 		st.State = StateWaiting
 		st.Ahead = EstimateAhead(t.Sequence, snap)

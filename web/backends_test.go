@@ -4,6 +4,9 @@ import (
 	"context"
 	"testing"
 
+	"foyer/booking"
+	bookingmemstore "foyer/booking/memstore"
+	bookingredisstore "foyer/booking/redisstore"
 	"foyer/internal/redistest"
 	"foyer/waitroom"
 	"foyer/waitroom/memstore"
@@ -13,6 +16,9 @@ import (
 // openedStore is a store opened for one test.
 type openedStore struct {
 	store waitroom.Store
+	// booking is a booking store of the same kind, on the same Redis
+	// server for the Redis backend.
+	booking booking.Store
 	// redis is the server behind a Redis store, and nil for the memory store.
 	redis *redistest.Server
 	// ready is the readiness check that cmd/foyer wires for this store.
@@ -34,7 +40,11 @@ var backends = []backend{
 }
 
 func openMemoryStore(t *testing.T) openedStore {
-	return openedStore{store: memstore.New(nil), ready: func(context.Context) error { return nil }}
+	return openedStore{
+		store:   memstore.New(nil),
+		booking: bookingmemstore.New(bookingmemstore.Options{}),
+		ready:   func(context.Context) error { return nil },
+	}
 }
 
 func openRedisStore(t *testing.T) openedStore {
@@ -42,9 +52,10 @@ func openRedisStore(t *testing.T) openedStore {
 	srv := redistest.Start(t, redistest.Options{})
 	client := srv.Client()
 	return openedStore{
-		store: redisstore.New(client),
-		redis: srv,
-		ready: func(ctx context.Context) error { return client.Ping(ctx).Err() },
+		store:   redisstore.New(client),
+		booking: bookingredisstore.New(client),
+		redis:   srv,
+		ready:   func(ctx context.Context) error { return client.Ping(ctx).Err() },
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,8 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
+	"foyer/booking"
+	bookingmemstore "foyer/booking/memstore"
 	"foyer/waitroom"
 	"foyer/waitroom/memstore"
 )
@@ -254,4 +257,113 @@ func TestBrowserWaitsThenBooks(t *testing.T) {
 		}
 		checkEntryPage(t, ctx)
 	})
+}
+
+// seedBookingBrowser seeds room museum and event expo on the memory stores,
+// with capacity 4 in each slot except a sold-out one at 10:30, and starts a
+// server with booking on and the admission loop off.
+func seedBookingBrowser(t *testing.T) (*testServer, booking.Store) {
+	t.Helper()
+
+	store := memstore.New(nil)
+	bookings := bookingmemstore.New(bookingmemstore.Options{})
+	seedRoom(t, store, waitroom.Settings{ID: "museum", Title: "Summer exhibition", Event: "expo", RatePerMinute: 60, Burst: 1})
+	event, slots := testEvent(t, "expo", "museum", 4)
+	for i := range slots {
+		if slots[i].ID == slotID("10:30") {
+			slots[i].Capacity = 0
+		}
+	}
+	createEvent(t, bookings, event, slots)
+	return startServer(t, store, serverOptions{noLoop: true, booking: bookings}), bookings
+}
+
+func TestBrowserBooksTicket(t *testing.T) {
+	t.Parallel()
+	ts, bookings := seedBookingBrowser(t)
+	browser := startBrowser(t)
+	ctx, cancel := context.WithTimeout(browser, browserDeadline)
+	defer cancel()
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/r/museum")); err != nil {
+		t.Fatalf("open the join link: %v", err)
+	}
+	checkWaitingPage(t, ctx, "1")
+
+	// The waiting page's script reloads once the visitor is admitted, and
+	// the entry page sends the new booking session to the slots page.
+	admitOne(t, ts)
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#slots-form"))); err != nil {
+		t.Fatalf("wait for the slots page: %v; last page %s", err, currentPath(t, context.WithoutCancel(ctx)))
+	}
+	if got := currentPath(t, ctx); got != "/e/expo/slots" {
+		t.Fatalf("got page %s after admission, want /e/expo/slots", got)
+	}
+	soldOut, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#available-"+slotID("10:30"))))
+	if err != nil {
+		t.Fatalf("read the sold-out slot's availability: %v", err)
+	}
+	if strings.TrimSpace(soldOut) != "Sold out" {
+		t.Errorf("got sold-out slot text %q, want \"Sold out\"", soldOut)
+	}
+	disabled, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("slot-`+slotID("10:30")+`").disabled`))
+	if err != nil {
+		t.Fatalf("read the sold-out slot's radio button: %v", err)
+	}
+	if !disabled {
+		t.Errorf("the sold-out slot's radio button is enabled, want it disabled")
+	}
+
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS("#slot-"+slotID("09:30"))),
+		chromedp.SetValue(chromedp.CSS("#qty-adult"), "2"),
+		chromedp.Click(chromedp.CSS("#hold")),
+		chromedp.WaitVisible(chromedp.CSS("#pay-form")),
+	)
+	if err != nil {
+		t.Fatalf("hold two tickets: %v; last page %s", err, currentPath(t, context.WithoutCancel(ctx)))
+	}
+	if got := currentPath(t, ctx); !strings.HasPrefix(got, "/e/expo/checkout/h_expo_") {
+		t.Fatalf("got page %s after holding, want a checkout page", got)
+	}
+	shown, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#time-left")))
+	if err != nil {
+		t.Fatalf("read the countdown: %v", err)
+	}
+	// The countdown script changes the time left within about a second.
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById("time-left").textContent.trim() !== `+strconv.Quote(strings.TrimSpace(shown)))); err != nil {
+		t.Errorf("wait for the countdown to change from %q: %v", shown, err)
+	}
+
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS("#card"), booking.TestCardApproved),
+		chromedp.Click(chromedp.CSS("#pay")),
+		chromedp.WaitVisible(chromedp.CSS("#order-ref")),
+	)
+	if err != nil {
+		t.Fatalf("pay with the approved test card: %v; last page %s", err, currentPath(t, context.WithoutCancel(ctx)))
+	}
+	reference, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#order-ref")))
+	if err != nil {
+		t.Fatalf("read the order reference: %v", err)
+	}
+	reference = strings.TrimSpace(reference)
+	if got, want := currentPath(t, ctx), "/e/expo/orders/"+reference; got != want {
+		t.Errorf("got page %s after paying, want %s", got, want)
+	}
+	tickets, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#order-tickets")))
+	if err != nil {
+		t.Fatalf("read the order's tickets: %v", err)
+	}
+	if !strings.Contains(tickets, "2 × Adult") {
+		t.Errorf("got tickets %q, want 2 × Adult", tickets)
+	}
+
+	order, err := bookings.GetOrder(context.Background(), reference)
+	if err != nil {
+		t.Fatalf("the reference %q on the page is no order in the store: %v", reference, err)
+	}
+	if order.State != booking.OrderConfirmed || order.Slot != slotID("09:30") || order.Quantity != 2 {
+		t.Errorf("got order %+v, want 2 confirmed tickets in the 09:30 slot", order)
+	}
 }

@@ -26,6 +26,11 @@ func (s *Server) setCookie(c *fiber.Ctx, name, value string, expires time.Time) 
 	})
 }
 
+// clearCookie sets the cookie empty and expired, so the browser drops it.
+func (s *Server) clearCookie(c *fiber.Ctx, name string) {
+	s.setCookie(c, name, "", time.Unix(0, 0))
+}
+
 func (s *Server) setTicket(c *fiber.Ctx, t waitroom.Ticket) {
 	s.setCookie(c, ticketCookie(t.Room), s.edge.Tickets().Encode(t), t.IssuedAt.Add(24*time.Hour))
 }

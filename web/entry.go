@@ -5,7 +5,6 @@ import (
 	"math"
 	"net/http"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -19,13 +18,18 @@ var eventIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 // entryPage handles GET /e/{event}: the booking entry page, open only to a
 // visitor with a valid, unexpired admission token for the room that guards
 // the event.
+//
+// With booking on, the event's room comes from the booking store and the
+// page starts a booking session instead, as bookingEntry describes.
 func (s *Server) entryPage(c *fiber.Ctx) error {
-	event := c.Params("event")
-	if !eventIDPattern.MatchString(event) {
-		return newError(http.StatusBadRequest, "invalid_event_id", "The event id in the path is invalid: use 1 to 63 lowercase letters, digits and hyphens.")
+	event, err := eventParam(c)
+	if err != nil {
+		return err
 	}
-	event = strings.Clone(event)
 	c.Set(fiber.HeaderCacheControl, "no-store")
+	if s.opts.Booking != nil {
+		return s.bookingEntry(c, event)
+	}
 
 	room, ok := s.edge.RoomForEvent(event)
 	if !ok {
@@ -39,12 +43,7 @@ func (s *Server) entryPage(c *fiber.Ctx) error {
 	now := time.Now()
 	token := c.Cookies(admissionCookie(room))
 	if token == "" {
-		return render(c, http.StatusForbidden, views.MessagePage(views.Message{
-			Title:    "Please wait in line first",
-			Text:     "Booking opens to visitors in the order they arrived. Join the waiting room and you will be sent here when it is your turn.",
-			LinkURL:  "/r/" + room,
-			LinkText: "Join the waiting room",
-		}))
+		return render(c, http.StatusForbidden, views.MessagePage(waitFirst(room)))
 	}
 	claims, err := waitroom.VerifyAdmissionToken(s.edge.Keys().Signing, token, room, now)
 	if err != nil {

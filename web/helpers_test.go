@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"foyer/booking"
 	"foyer/waitroom"
 	"foyer/web"
 )
@@ -18,12 +19,22 @@ import (
 // testAdminToken is the admin bearer token of servers started by startServer.
 const testAdminToken = "test-admin-token-0123456789"
 
+// testWebhookSecret is the payment webhook secret of servers started with
+// booking on.
+const testWebhookSecret = "test-webhook-secret-0123456789abcdef"
+
 // testServer is one edge serving on a real loopback listener.
 type testServer struct {
 	URL    string
 	Edge   *waitroom.Edge
 	Server *web.Server
 	Store  waitroom.Store
+	// Booking is nil unless the server was started with a booking store.
+	Booking *booking.Service
+	// Payments is the booking service's payment provider.
+	Payments *booking.TestPayments
+	// Webhooks signs payment webhooks that the server accepts.
+	Webhooks *booking.WebhookSigner
 }
 
 type serverOptions struct {
@@ -32,6 +43,10 @@ type serverOptions struct {
 	ready func(context.Context) error
 	// noLoop leaves the admission loop off, so the test steps it with Tick.
 	noLoop bool
+	// booking, when set, turns booking on: a booking.Service on this store
+	// with the test payment provider, testWebhookSecret and the waiting
+	// room's store as its Releaser.
+	booking booking.Store
 }
 
 func testLogger() *slog.Logger {
@@ -53,13 +68,31 @@ func startServer(t testing.TB, store waitroom.Store, opts serverOptions) *testSe
 	metrics := web.NewMetrics()
 	edge := waitroom.NewEdge(store, keys, opts.edge, log, metrics)
 	metrics.WatchEdge(edge)
+	ts := &testServer{Edge: edge, Store: store}
+	if opts.booking != nil {
+		ts.Payments = booking.NewTestPayments()
+		signer, err := booking.NewWebhookSigner([]byte(testWebhookSecret), 0)
+		if err != nil {
+			t.Fatalf("webhook signer: %v", err)
+		}
+		ts.Webhooks = signer
+		ts.Booking = &booking.Service{
+			Store:    opts.booking,
+			Payments: ts.Payments,
+			Releaser: edge.Store(),
+			Webhooks: signer,
+			Logger:   log,
+		}
+	}
 	srv := web.New(web.Options{
 		Edge:       edge,
 		AdminToken: testAdminToken,
 		Log:        log,
 		Metrics:    metrics,
 		Ready:      opts.ready,
+		Booking:    ts.Booking,
 	})
+	ts.Server = srv
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -80,7 +113,8 @@ func startServer(t testing.TB, store waitroom.Store, opts serverOptions) *testSe
 		<-done
 		_ = srv.Shutdown(5 * time.Second)
 	})
-	return &testServer{URL: "http://" + ln.Addr().String(), Edge: edge, Server: srv, Store: store}
+	ts.URL = "http://" + ln.Addr().String()
+	return ts
 }
 
 // browserClient returns a client with its own cookie jar that does not

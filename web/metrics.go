@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"strconv"
 	"time"
 
@@ -119,16 +118,8 @@ func (m *Metrics) middleware(c *fiber.Ctx) error {
 }
 
 func classifyStatus(err error) int {
-	switch e := err.(type) {
-	case *apiError:
-		return e.Status
-	case *fiber.Error:
-		return e.Code
-	}
-	for _, m := range domainErrors {
-		if errors.Is(err, m.err) {
-			return m.api.Status
-		}
+	if api, ok := lookupError(err); ok {
+		return api.Status
 	}
 	return 500
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 
+	"foyer/booking"
 	"foyer/waitroom"
 	"foyer/web/views"
 )
@@ -42,6 +43,11 @@ type Options struct {
 	ProxyHeader string
 	// Ready reports whether the stores can be reached, for /readyz.
 	Ready func(ctx context.Context) error
+	// Booking serves the booking pages under /e/{event} and the booking
+	// API. Its Releaser should be the waiting room's store, so that a
+	// confirmed or expired hold frees the visitor's active place. Nil
+	// serves only the booking entry page, which checks the admission token.
+	Booking *booking.Service
 }
 
 // Server is one edge's HTTP server.
@@ -52,6 +58,7 @@ type Server struct {
 	log      *slog.Logger
 	metrics  *Metrics
 	joins    *ipLimiter
+	events   eventCache
 	draining atomic.Bool
 }
 
@@ -64,6 +71,9 @@ func New(opts Options) *Server {
 	}
 	if opts.JoinsPerMinutePerIP > 0 {
 		s.joins = newIPLimiter(opts.JoinsPerMinutePerIP)
+	}
+	if opts.Booking != nil && opts.Booking.Releaser == nil {
+		s.log.Warn("booking has no releaser: confirmed and expired holds will not free the visitor's active place in the waiting room before the session ends")
 	}
 
 	s.app = fiber.New(fiber.Config{
@@ -122,6 +132,33 @@ func (s *Server) routes() {
 	admin.Patch("/rooms/:room", s.adminPatchRoom)
 	admin.Post("/rooms/:room/reset", s.adminResetRoom)
 	admin.Get("/rooms/:room/admissions", s.adminAdmissions)
+
+	if s.opts.Booking != nil {
+		s.bookingRoutes(app, api, admin)
+	}
+}
+
+// bookingRoutes adds the booking pages, the booking API and its admin part.
+func (s *Server) bookingRoutes(app fiber.Router, api fiber.Router, admin fiber.Router) {
+	app.Get("/e/:event/slots", s.slotsPage)
+	app.Post("/e/:event/holds", s.holdForm)
+	app.Get("/e/:event/checkout/:hold", s.checkoutPage)
+	app.Post("/e/:event/checkout/:hold/pay", s.payForm)
+	app.Post("/e/:event/checkout/:hold/release", s.releaseForm)
+	app.Get("/e/:event/orders/:order", s.orderPage)
+
+	api.Get("/events/:event/slots", s.slotsAPI)
+	api.Post("/events/:event/holds", s.holdAPI)
+	api.Get("/holds/:hold", s.getHoldAPI)
+	api.Post("/holds/:hold/pay", s.payAPI)
+	api.Post("/payments/webhook", s.webhookAPI)
+	api.Get("/orders/:order", s.orderAPI)
+
+	admin.Post("/events", s.adminCreateEvent)
+	admin.Get("/events/:event", s.adminGetEvent)
+	admin.Get("/events/:event/orders", s.adminListOrders)
+	admin.Patch("/events/:event/slots/:slot", s.adminPatchSlot)
+	admin.Post("/orders/:order/cancel", s.adminCancelOrder)
 }
 
 // handleError answers every error a handler returns: JSON under /api/ and

@@ -14,7 +14,9 @@ package redisstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 
@@ -42,6 +44,9 @@ func New(client redis.Scripter) *Store {
 func (s *Store) run(ctx context.Context, sc script, keys []string, args ...any) ([]any, error) {
 	reply, err := sc.Run(ctx, s.client, keys, args...).Slice()
 	if err != nil {
+		if unavailable(err) {
+			return nil, fmt.Errorf("redis script %s: %w: %w", sc.name, booking.ErrUnavailable, err)
+		}
 		return nil, fmt.Errorf("redis script %s: %w", sc.name, err)
 	}
 	if len(reply) == 0 {
@@ -91,4 +96,32 @@ func toInt(name string, value any) (int, error) {
 		return 0, fmt.Errorf("redis script %s: got %T, want an integer", name, value)
 	}
 	return int(n), nil
+}
+
+// unavailablePrefixes start the Redis error replies that mean the server
+// cannot serve the request for now (loading its data set, running a long
+// script, failing over or out of memory), as opposed to a bad request.
+var unavailablePrefixes = []string{
+	"LOADING", "BUSY", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN", "READONLY",
+	"NOREPLICAS", "OOM", "ERR max number of clients",
+}
+
+// unavailable reports whether err means Redis could not be reached or
+// cannot serve requests for now: a network error, a timeout, a closed client,
+// an empty pool, or one of the replies above. The caller's own cancellation
+// is not one.
+func unavailable(err error) bool {
+	if errors.Is(err, context.Canceled) {
+		return false
+	}
+	var reply redis.Error
+	if !errors.As(err, &reply) {
+		return true
+	}
+	for _, prefix := range unavailablePrefixes {
+		if strings.HasPrefix(reply.Error(), prefix) {
+			return true
+		}
+	}
+	return false
 }

@@ -49,8 +49,17 @@ type Config struct {
 	JoinsPerMinutePerIP float64 `yaml:"joins_per_minute_per_ip"`
 	// ProxyHeader is the header holding the client address behind a proxy.
 	ProxyHeader string `yaml:"proxy_header"`
+	// WebhookSecret signs payment webhooks (HMAC-SHA256), at least 32
+	// characters; empty makes a temporary one. Prefer FOYER_WEBHOOK_SECRET.
+	WebhookSecret string `yaml:"webhook_secret"`
 	// Rooms are seeded into the store where absent at every start.
 	Rooms []RoomConfig `yaml:"rooms"`
+	// Events are created in the booking store where absent at every start.
+	Events []EventConfig `yaml:"events"`
+
+	// demoEvent adds the demo event; it is set when the configuration names
+	// no rooms, so that the demo room has something to sell.
+	demoEvent bool
 }
 
 // RoomConfig is one room in the configuration file. Zero values take the
@@ -123,6 +132,7 @@ func ApplyEnv(cfg Config, getenv func(string) string) (Config, error) {
 		"FOYER_LOG_LEVEL":         &cfg.LogLevel,
 		"FOYER_LOG_FORMAT":        &cfg.LogFormat,
 		"FOYER_PROXY_HEADER":      &cfg.ProxyHeader,
+		"FOYER_WEBHOOK_SECRET":    &cfg.WebhookSecret,
 	}
 	for name, field := range str {
 		if v := getenv(name); v != "" {
@@ -181,6 +191,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("admin token is %d characters long: use at least 16 random characters", len(c.AdminToken))
 	}
 
+	if c.WebhookSecret != "" && len(c.WebhookSecret) < 32 {
+		return fmt.Errorf("webhook secret is %d characters long: use at least 32 random characters", len(c.WebhookSecret))
+	}
+
 	seen := map[string]bool{}
 	for i, r := range c.Rooms {
 		s, err := r.Settings()
@@ -194,6 +208,21 @@ func (c Config) Validate() error {
 			return fmt.Errorf("rooms[%d]: room id %q appears twice: give each room its own id", i, s.ID)
 		}
 		seen[s.ID] = true
+	}
+
+	events := map[string]bool{}
+	for i, ec := range c.Events {
+		event, _, err := ec.Build()
+		if err != nil {
+			return fmt.Errorf("events[%d]: %w", i, err)
+		}
+		if events[event.ID] {
+			return fmt.Errorf("events[%d]: event id %q appears twice: give each event its own id", i, event.ID)
+		}
+		events[event.ID] = true
+		if !seen[event.Room] {
+			return fmt.Errorf("events[%d]: event %q names room %q, which is not among the rooms: add that room or fix the event's room", i, event.ID, event.Room)
+		}
 	}
 	return nil
 }

@@ -14,6 +14,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"foyer/booking"
+	bookingmem "foyer/booking/memstore"
+	bookingredis "foyer/booking/redisstore"
 	"foyer/waitroom"
 	"foyer/waitroom/memstore"
 	"foyer/waitroom/redisstore"
@@ -59,6 +62,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (Co
 	override(&cfg.LogLevel, *logLevel)
 	if len(cfg.Rooms) == 0 {
 		cfg.Rooms = defaultRooms()
+		cfg.demoEvent = len(cfg.Events) == 0
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, fmt.Errorf("invalid configuration: %w", err)
@@ -106,27 +110,73 @@ func openRedis(ctx context.Context, url string, poolSize int) (*redis.Client, er
 
 // stores are the stores the process runs on and how to close them.
 type stores struct {
-	rooms  waitroom.Store
-	ready  func(context.Context) error
-	closer func()
+	rooms   waitroom.Store
+	booking booking.Store
+	ready   func(context.Context) error
+	closers []func()
+}
+
+func (s stores) close() {
+	for _, c := range s.closers {
+		c()
+	}
 }
 
 func openStores(ctx context.Context, cfg Config, log *slog.Logger) (stores, error) {
 	if cfg.RedisURL == "" {
 		log.Warn("running on the in-memory store: all places, admissions and bookings are lost when this process stops; use --redis for production")
-		return stores{rooms: memstore.New(nil), ready: func(context.Context) error { return nil }, closer: func() {}}, nil
+		return stores{
+			rooms:   memstore.New(nil),
+			booking: bookingmem.New(bookingmem.Options{}),
+			ready:   func(context.Context) error { return nil },
+		}, nil
 	}
 
-	client, err := openRedis(ctx, cfg.RedisURL, cfg.RedisPoolSize)
+	queue, err := openRedis(ctx, cfg.RedisURL, cfg.RedisPoolSize)
 	if err != nil {
 		return stores{}, err
 	}
 	log.Info("connected to Redis", "url", redactURL(cfg.RedisURL), "pool_size", cfg.RedisPoolSize)
-	return stores{
-		rooms:  redisstore.New(client),
-		ready:  func(ctx context.Context) error { return client.Ping(ctx).Err() },
-		closer: func() { _ = client.Close() },
-	}, nil
+	st := stores{rooms: redisstore.New(queue), closers: []func(){func() { _ = queue.Close() }}}
+
+	bookingClient := queue
+	if cfg.BookingRedisURL != "" {
+		bookingClient, err = openRedis(ctx, cfg.BookingRedisURL, cfg.RedisPoolSize)
+		if err != nil {
+			st.close()
+			return stores{}, fmt.Errorf("booking Redis: %w", err)
+		}
+		st.closers = append(st.closers, func() { _ = bookingClient.Close() })
+		log.Info("connected to the booking Redis", "url", redactURL(cfg.BookingRedisURL))
+	}
+	warnWithoutFsync(ctx, bookingClient, log)
+	st.booking = bookingredis.New(bookingClient)
+
+	st.ready = func(ctx context.Context) error {
+		if err := queue.Ping(ctx).Err(); err != nil {
+			return fmt.Errorf("queue Redis: %w", err)
+		}
+		if err := bookingClient.Ping(ctx).Err(); err != nil {
+			return fmt.Errorf("booking Redis: %w", err)
+		}
+		return nil
+	}
+	return st, nil
+}
+
+// warnWithoutFsync logs a warning when the Redis that keeps booking data
+// does not fsync every write, because a confirmed booking could then be lost
+// in a crash. A server that refuses CONFIG GET is left unchecked.
+func warnWithoutFsync(ctx context.Context, client *redis.Client, log *slog.Logger) {
+	values, err := client.ConfigGet(ctx, "app*").Result()
+	if err != nil {
+		log.Info("could not read the booking Redis persistence settings; make sure it runs with appendonly yes and appendfsync always", "err", err)
+		return
+	}
+	if values["appendonly"] != "yes" || values["appendfsync"] != "always" {
+		log.Warn("the Redis that keeps booking data does not fsync every write, so confirmed bookings can be lost in a crash; run it with appendonly yes and appendfsync always (deploy/redis-booking.conf)",
+			"appendonly", values["appendonly"], "appendfsync", values["appendfsync"])
+	}
 }
 
 func loadKeys(cfg Config, log *slog.Logger) (waitroom.Keys, error) {
@@ -152,7 +202,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer st.closer()
+	defer st.close()
 
 	seeds := make([]waitroom.Settings, 0, len(cfg.Rooms))
 	for _, rc := range cfg.Rooms {
@@ -163,6 +213,14 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 			return fmt.Errorf("seed room %s: %w", rc.ID, err)
 		}
 		log.Info("room ready", "room", effective.ID, "event", effective.Event, "rate_per_minute", effective.RatePerMinute, "state", effective.State(time.Now()))
+	}
+
+	if err := createEvents(ctx, st.booking, cfg.Events, cfg.demoEvent, log); err != nil {
+		return err
+	}
+	bookingService, err := newBookingService(cfg, st, log)
+	if err != nil {
+		return err
 	}
 
 	metrics := web.NewMetrics()
@@ -177,6 +235,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 		JoinsPerMinutePerIP: cfg.JoinsPerMinutePerIP,
 		ProxyHeader:         cfg.ProxyHeader,
 		Ready:               st.ready,
+		Booking:             bookingService,
 	})
 	if cfg.AdminToken == "" {
 		log.Info("admin API is off: set FOYER_ADMIN_TOKEN to turn it on")
@@ -189,10 +248,14 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 
 	edgeCtx, stopEdge := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		edge.Run(edgeCtx)
+	}()
+	go func() {
+		defer wg.Done()
+		bookingService.Recorder.Run(edgeCtx, 2*time.Second)
 	}()
 
 	served := make(chan error, 1)

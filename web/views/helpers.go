@@ -52,3 +52,39 @@ func plural(n int, one, many string) string {
 	}
 	return many
 }
+
+// availabilityText describes a slot's free places in words, so that a sold
+// out slot is marked by text and not by colour alone.
+func availabilityText(s SlotChoice) string {
+	switch {
+	case s.Started:
+		return "Started, no longer bookable"
+	case s.SoldOut:
+		return "Sold out"
+	case s.Available == 1:
+		return "1 place left"
+	}
+	return fmt.Sprintf("%d places left", s.Available)
+}
+
+// slotClass returns the CSS class of a slot's list item.
+func slotClass(s SlotChoice) string {
+	if s.SoldOut || s.Started {
+		return "slot unavailable"
+	}
+	return "slot"
+}
+
+// timeLeft formats a countdown for a visitor, as in "9 minutes 58 seconds".
+// countdown.js repeats this rule as it counts down.
+func timeLeft(seconds int) string {
+	seconds = max(0, seconds)
+	minutes, rest := seconds/60, seconds%60
+	switch {
+	case minutes == 0:
+		return fmt.Sprintf("%d %s", rest, plural(rest, "second", "seconds"))
+	case rest == 0:
+		return fmt.Sprintf("%d %s", minutes, plural(minutes, "minute", "minutes"))
+	}
+	return fmt.Sprintf("%d %s %d %s", minutes, plural(minutes, "minute", "minutes"), rest, plural(rest, "second", "seconds"))
+}

@@ -24,3 +24,41 @@ func TestDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestTimeLeft(t *testing.T) {
+	cases := []struct {
+		seconds int
+		want    string
+	}{
+		{-3, "0 seconds"},
+		{1, "1 second"},
+		{59, "59 seconds"},
+		{60, "1 minute"},
+		{61, "1 minute 1 second"},
+		{598, "9 minutes 58 seconds"},
+		{600, "10 minutes"},
+	}
+	for _, tc := range cases {
+		if got := timeLeft(tc.seconds); got != tc.want {
+			t.Errorf("timeLeft(%d): got %q, want %q", tc.seconds, got, tc.want)
+		}
+	}
+}
+
+func TestAvailabilityText(t *testing.T) {
+	cases := []struct {
+		name string
+		slot SlotChoice
+		want string
+	}{
+		{name: "free", slot: SlotChoice{Available: 12}, want: "12 places left"},
+		{name: "one left", slot: SlotChoice{Available: 1}, want: "1 place left"},
+		{name: "sold out", slot: SlotChoice{SoldOut: true}, want: "Sold out"},
+		{name: "started", slot: SlotChoice{Available: 5, Started: true}, want: "Started, no longer bookable"},
+	}
+	for _, tc := range cases {
+		if got := availabilityText(tc.slot); got != tc.want {
+			t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
