@@ -35,8 +35,10 @@ var errNoSession = newError(http.StatusUnauthorized, "session_missing",
 // not a valid event id.
 func eventParam(c *fiber.Ctx) (string, error) {
 	event := c.Params("event")
-	if !eventIDPattern.MatchString(event) {
-		return "", newError(http.StatusBadRequest, "invalid_event_id", "The event id in the path is invalid: use 1 to 63 lowercase letters, digits and hyphens.")
+	// The rule is the booking store's, so every event that can be created
+	// can also be reached.
+	if !booking.ValidEventID(event) {
+		return "", newError(http.StatusBadRequest, "invalid_event_id", "The event id in the path is invalid: use 1 to 64 lowercase letters, digits and hyphens.")
 	}
 	return strings.Clone(event), nil
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"math"
 	"net/http"
-	"regexp"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -12,8 +11,6 @@ import (
 	"foyer/waitroom"
 	"foyer/web/views"
 )
-
-var eventIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
 // entryPage handles GET /e/{event}: the booking entry page, open only to a
 // visitor with a valid, unexpired admission token for the room that guards

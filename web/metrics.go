@@ -112,9 +112,33 @@ func (m *Metrics) middleware(c *fiber.Ctx) error {
 		// The error handler has not run yet; count by the status it will send.
 		code = classifyStatus(err)
 	}
-	m.requests.WithLabelValues(route, c.Method(), strconv.Itoa(code)).Inc()
+	m.requests.WithLabelValues(route, methodLabel(c.Method()), strconv.Itoa(code)).Inc()
 	m.requestSeconds.WithLabelValues(route).Observe(time.Since(start).Seconds())
 	return err
+}
+
+// methodLabel returns the method as a constant string. Fiber's c.Method()
+// points into a buffer that later requests overwrite, so it must not be kept
+// as a label value; any method outside the standard ones counts as "other",
+// which also keeps the label bounded.
+func methodLabel(method string) string {
+	switch method {
+	case fiber.MethodGet:
+		return fiber.MethodGet
+	case fiber.MethodHead:
+		return fiber.MethodHead
+	case fiber.MethodPost:
+		return fiber.MethodPost
+	case fiber.MethodPut:
+		return fiber.MethodPut
+	case fiber.MethodPatch:
+		return fiber.MethodPatch
+	case fiber.MethodDelete:
+		return fiber.MethodDelete
+	case fiber.MethodOptions:
+		return fiber.MethodOptions
+	}
+	return "other"
 }
 
 func classifyStatus(err error) int {
