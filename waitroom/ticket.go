@@ -6,8 +6,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -40,11 +42,18 @@ type TicketCodec struct {
 	keys    *HMACKeys
 	maxAge  time.Duration
 	encoder *base64.Encoding
+	// macs pools one HMAC hasher per key id: every poll signs or verifies
+	// a ticket, and hmac.New allocates.
+	macs map[string]*sync.Pool
 }
 
 // NewTicketCodec returns a codec that rejects tickets older than maxAge.
 func NewTicketCodec(keys *HMACKeys, maxAge time.Duration) *TicketCodec {
-	return &TicketCodec{keys: keys, maxAge: maxAge, encoder: base64.RawURLEncoding}
+	c := &TicketCodec{keys: keys, maxAge: maxAge, encoder: base64.RawURLEncoding, macs: make(map[string]*sync.Pool, len(keys.keys))}
+	for id, key := range keys.keys {
+		c.macs[id] = &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}
+	}
+	return c
 }
 
 // Encode returns the ticket as "<key id>.<payload>.<signature>", with the
@@ -56,13 +65,19 @@ func (c *TicketCodec) Encode(t Ticket) string {
 		strconv.FormatInt(t.Sequence, 10),
 		strconv.FormatInt(t.IssuedAt.Unix(), 10),
 	}, "|")
-	kid, key := c.keys.Current()
+	kid, _ := c.keys.Current()
 	p := c.encoder.EncodeToString([]byte(payload))
-	return kid + "." + p + "." + c.encoder.EncodeToString(sign(key, kid, p))
+	return kid + "." + p + "." + c.encoder.EncodeToString(c.sign(kid, p))
 }
 
-func sign(key []byte, kid, payload string) []byte {
-	m := hmac.New(sha256.New, key)
+// sign returns the MAC of "<kid>.<payload>" under the key kid, which must be
+// one of the codec's keys.
+func (c *TicketCodec) sign(kid, payload string) []byte {
+	pool := c.macs[kid]
+	m := pool.Get().(hash.Hash)
+	defer pool.Put(m)
+
+	m.Reset()
 	m.Write([]byte(kid))
 	m.Write([]byte{'.'})
 	m.Write([]byte(payload))
@@ -85,12 +100,11 @@ func (c *TicketCodec) Decode(value, room string, now time.Time) (Ticket, error) 
 	if !ok {
 		return Ticket{}, ErrTicketInvalid
 	}
-	key, ok := c.keys.Lookup(kid)
-	if !ok {
+	if _, ok := c.macs[kid]; !ok {
 		return Ticket{}, ErrTicketInvalid
 	}
 	gotMAC, err := c.encoder.DecodeString(mac)
-	if err != nil || !hmac.Equal(gotMAC, sign(key, kid, payload)) {
+	if err != nil || !hmac.Equal(gotMAC, c.sign(kid, payload)) {
 		return Ticket{}, ErrTicketInvalid
 	}
 

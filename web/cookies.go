@@ -31,18 +31,28 @@ func (s *Server) clearCookie(c *fiber.Ctx, name string) {
 	s.setCookie(c, name, "", time.Unix(0, 0))
 }
 
-func (s *Server) setTicket(c *fiber.Ctx, t waitroom.Ticket) {
-	s.setCookie(c, ticketCookie(t.Room), s.edge.Tickets().Encode(t), t.IssuedAt.Add(24*time.Hour))
+// setTicket sets the ticket cookie and returns the encoded ticket.
+func (s *Server) setTicket(c *fiber.Ctx, t waitroom.Ticket) string {
+	encoded := s.edge.Tickets().Encode(t)
+	s.setCookie(c, ticketCookie(t.Room), encoded, t.IssuedAt.Add(24*time.Hour))
+	return encoded
+}
+
+// rawTicket returns the encoded ticket the request carries for room: the
+// Authorization bearer if there is one, else the cookie. The string points
+// into Fiber's buffers and must not outlive the handler.
+func rawTicket(c *fiber.Ctx, room string) string {
+	if bearer, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer "); ok {
+		return bearer
+	}
+	return c.Cookies(ticketCookie(room))
 }
 
 // readTicket returns the room's queue ticket from the Authorization header
 // or the cookie. A missing ticket returns (nil, nil); an invalid one returns
 // the reason, which callers treat as no ticket for joins.
 func (s *Server) readTicket(c *fiber.Ctx, room string) (*waitroom.Ticket, error) {
-	value := c.Cookies(ticketCookie(room))
-	if bearer, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer "); ok {
-		value = bearer
-	}
+	value := rawTicket(c, room)
 	if value == "" {
 		return nil, nil
 	}

@@ -24,24 +24,24 @@ func isPrefetch(c *fiber.Ctx) bool {
 	return strings.Contains(purpose, "prefetch") || strings.Contains(purpose, "prerender")
 }
 
-// join gives the request's visitor a place. A request without a usable
-// ticket counts against the client address's join limit.
-func (s *Server) join(c *fiber.Ctx, room string) (waitroom.JoinResult, error) {
+// join gives the request's visitor a place, sets the ticket cookie and
+// returns the encoded ticket. A request without a usable ticket counts
+// against the client address's join limit.
+func (s *Server) join(c *fiber.Ctx, room string) (waitroom.JoinResult, string, error) {
 	if s.draining.Load() {
-		return waitroom.JoinResult{}, &apiError{Status: http.StatusServiceUnavailable, Code: "shutting_down", Message: "This server is restarting. Try again in a few seconds.", RetryAfter: 5}
+		return waitroom.JoinResult{}, "", &apiError{Status: http.StatusServiceUnavailable, Code: "shutting_down", Message: "This server is restarting. Try again in a few seconds.", RetryAfter: 5}
 	}
 	ticket := s.ticketForJoin(c, room)
 	if ticket == nil && s.joins != nil && !s.joins.allow(strings.Clone(c.IP()), time.Now()) {
-		return waitroom.JoinResult{}, &apiError{Status: http.StatusTooManyRequests, Code: "too_many_joins", Message: "Too many joins from your network. Wait a minute and try again.", RetryAfter: 60}
+		return waitroom.JoinResult{}, "", &apiError{Status: http.StatusTooManyRequests, Code: "too_many_joins", Message: "Too many joins from your network. Wait a minute and try again.", RetryAfter: 60}
 	}
 
 	res, err := s.edge.Join(c.UserContext(), room, ticket)
 	if err != nil {
-		return res, err
+		return res, "", err
 	}
 	s.metrics.joins.WithLabelValues(room, string(res.Place.State)).Inc()
-	s.setTicket(c, res.Ticket)
-	return res, nil
+	return res, s.setTicket(c, res.Ticket), nil
 }
 
 // joinPage handles GET /r/{room}: join or resume, then 303 to the waiting page.
@@ -58,7 +58,7 @@ func (s *Server) joinPage(c *fiber.Ctx) error {
 		}
 		return c.SendStatus(http.StatusNoContent)
 	}
-	if _, err := s.join(c, room); err != nil {
+	if _, _, err := s.join(c, room); err != nil {
 		return err
 	}
 	return c.Redirect("/r/"+room+"/wait?joined=1", http.StatusSeeOther)
@@ -185,10 +185,12 @@ type statusJSON struct {
 	BookingURL     string  `json:"booking_url,omitempty"`
 }
 
-func (s *Server) statusBody(c *fiber.Ctx, room string, t waitroom.Ticket, st waitroom.Status) (statusJSON, error) {
+// statusBody builds the JSON of the join and status endpoints; encoded is
+// the ticket t as the client should send it back.
+func (s *Server) statusBody(c *fiber.Ctx, room string, t waitroom.Ticket, encoded string, st waitroom.Status) (statusJSON, error) {
 	body := statusJSON{
 		Visitor:        t.Visitor,
-		Ticket:         s.edge.Tickets().Encode(t),
+		Ticket:         encoded,
 		State:          string(st.State),
 		RoomState:      string(st.RoomState),
 		Exact:          st.Exact,
@@ -231,7 +233,7 @@ func (s *Server) joinAPI(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	res, err := s.join(c, room)
+	res, encoded, err := s.join(c, room)
 	if err != nil {
 		return err
 	}
@@ -254,7 +256,7 @@ func (s *Server) joinAPI(c *fiber.Ctx) error {
 	st.Wait, st.WaitKnown = waitroom.EstimateWait(st.Ahead, view.Snapshot)
 	st.Refresh = waitroom.RefreshInterval(st.Ahead, st.Wait, st.WaitKnown)
 
-	body, err := s.statusBody(c, room, res.Ticket, st)
+	body, err := s.statusBody(c, room, res.Ticket, encoded, st)
 	if err != nil {
 		return err
 	}
@@ -285,12 +287,14 @@ func (s *Server) statusAPI(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	t := *ticket
+	// The ticket is signed again only when it changed, because signing is
+	// a large share of a poll's cost.
+	t, encoded := *ticket, rawTicket(c, room)
 	if st.Ticket != nil {
 		t = *st.Ticket
-		s.setTicket(c, t)
+		encoded = s.setTicket(c, t)
 	}
-	body, err := s.statusBody(c, room, t, st)
+	body, err := s.statusBody(c, room, t, encoded, st)
 	if err != nil {
 		return err
 	}
