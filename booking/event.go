@@ -91,6 +91,30 @@ func (e Event) Normalize() (Event, error) {
 	return e, nil
 }
 
+// CheckEventChange returns an error wrapping ErrInvalidEvent when next may
+// not replace current. The id and the room stay as they are, and every
+// ticket type of current must remain, because holds and orders refer to
+// them. Names and prices of ticket types, their order, new types, the
+// title, time zone, currency, limits and sales window may all change.
+func CheckEventChange(current, next Event) error {
+	if next.ID != current.ID {
+		return fmt.Errorf("event %q: %w: the id cannot change to %q", current.ID, ErrInvalidEvent, next.ID)
+	}
+	if next.Room != current.Room {
+		return fmt.Errorf("event %q: %w: the room cannot change from %q to %q", current.ID, ErrInvalidEvent, current.Room, next.Room)
+	}
+	kept := make(map[string]bool, len(next.TicketTypes))
+	for _, tt := range next.TicketTypes {
+		kept[tt.ID] = true
+	}
+	for _, tt := range current.TicketTypes {
+		if !kept[tt.ID] {
+			return fmt.Errorf("event %q: %w: ticket type %q cannot be removed, because holds and orders may refer to it", current.ID, ErrInvalidEvent, tt.ID)
+		}
+	}
+	return nil
+}
+
 func (e *Event) applyDefaults() {
 	if e.Currency == "" {
 		e.Currency = DefaultCurrency

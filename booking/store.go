@@ -19,6 +19,15 @@ type Store interface {
 	CreateEvent(ctx context.Context, event Event, slots []Slot) error
 	// Event returns a normalized event, or ErrUnknownEvent.
 	Event(ctx context.Context, id string) (Event, error)
+	// UpdateEvent replaces the definition of an existing event with event,
+	// normalized. CheckEventChange lists what may change. A new price
+	// applies to holds paid after the change. It returns ErrUnknownEvent,
+	// or ErrInvalidEvent naming the field.
+	UpdateEvent(ctx context.Context, event Event) error
+	// AddSlots adds slots to an existing event. It returns ErrUnknownEvent,
+	// or ErrInvalidSlot when no slot is given, one is invalid or its id is
+	// taken, and then adds none.
+	AddSlots(ctx context.Context, event string, slots []Slot) error
 	// SetCapacity changes a slot's capacity. It returns ErrCapacityTooLow,
 	// and changes nothing, when the capacity is below sold + unexpired held.
 	SetCapacity(ctx context.Context, event, slot string, capacity int) error

@@ -138,7 +138,7 @@ func (s Settings) Validate() error {
 	switch {
 	case !ValidRoomID(s.ID):
 		return fmt.Errorf("room id %q is invalid: use 1 to 63 lowercase letters, digits and hyphens", s.ID)
-	case s.RatePerMinute < 0 || s.RatePerMinute > 1e6:
+	case !(s.RatePerMinute >= 0 && s.RatePerMinute <= 1e6): // also rejects NaN
 		return fmt.Errorf("room %s: rate_per_minute %v is invalid: use a number from 0 to 1000000", s.ID, s.RatePerMinute)
 	case s.Burst < 1 || s.Burst > 100000:
 		return fmt.Errorf("room %s: burst %d is invalid: use a whole number from 1 to 100000", s.ID, s.Burst)

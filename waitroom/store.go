@@ -3,6 +3,7 @@ package waitroom
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -136,7 +137,8 @@ type Store interface {
 	// validates the result and changes nothing when it is invalid.
 	UpdateRoom(ctx context.Context, room string, p Patch) (Settings, error)
 	// ResetRoom empties the room's line, pre-queue, active set, admission log,
-	// counters and bucket, keeping its settings. It is meant for rehearsals.
+	// counters and bucket, keeping its settings and audit log. It is meant
+	// for rehearsals.
 	ResetRoom(ctx context.Context, room string) error
 	// Rooms lists the ids of all rooms.
 	Rooms(ctx context.Context) ([]string, error)
@@ -175,4 +177,51 @@ type Store interface {
 	// is confirmed or the hold expired. Releasing a visitor who holds no active
 	// place does nothing.
 	Release(ctx context.Context, room, visitor string) error
+
+	// AppendAudit adds e to the room's audit log with At set to the store's
+	// clock, and drops the oldest entries beyond MaxAuditEntries. It returns
+	// ErrRoomNotFound for an unknown room and the error of ValidateAudit for
+	// an invalid entry.
+	AppendAudit(ctx context.Context, room string, e AuditEntry) error
+	// AuditLog returns up to limit entries of the room's audit log, newest
+	// first.
+	AuditLog(ctx context.Context, room string, limit int) ([]AuditEntry, error)
+}
+
+// MaxAuditEntries is how many audit entries a store keeps per room.
+const MaxAuditEntries = 1000
+
+// Bounds on the fields of an AuditEntry, in bytes.
+const (
+	maxAuditActor  = 64
+	maxAuditAction = 64
+	maxAuditDetail = 2000
+)
+
+// AuditEntry is one change to a room in its audit log: who made it, what it
+// was and when.
+type AuditEntry struct {
+	// At is the store's time when the entry was appended.
+	At time.Time `json:"at"`
+	// Actor is who made the change: an admin account's username, or
+	// "api-token" for the admin API's bearer token.
+	Actor string `json:"actor"`
+	// Action names the kind of change, such as "settings" or "pause".
+	Action string `json:"action"`
+	// Detail describes the change, such as "rate_per_minute 60 → 90".
+	Detail string `json:"detail"`
+}
+
+// ValidateAudit returns an error unless the entry's actor and action are 1
+// to 64 bytes long and its detail at most 2000 bytes.
+func ValidateAudit(e AuditEntry) error {
+	switch {
+	case e.Actor == "" || len(e.Actor) > maxAuditActor:
+		return fmt.Errorf("waitroom: audit actor is %d bytes long: use 1 to %d", len(e.Actor), maxAuditActor)
+	case e.Action == "" || len(e.Action) > maxAuditAction:
+		return fmt.Errorf("waitroom: audit action is %d bytes long: use 1 to %d", len(e.Action), maxAuditAction)
+	case len(e.Detail) > maxAuditDetail:
+		return fmt.Errorf("waitroom: audit detail is %d bytes long: use at most %d", len(e.Detail), maxAuditDetail)
+	}
+	return nil
 }

@@ -209,10 +209,9 @@ func (s *Server) adminPatchRoom(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.edge.Store().UpdateRoom(c.UserContext(), room, patch); err != nil {
-		return invalidSettings(err)
+	if _, _, err := s.updateRoom(c.UserContext(), room, apiActor(c), "settings", patch); err != nil {
+		return err
 	}
-	s.log.Info("room settings changed", "room", room, "by", "admin-token", "change", string(c.Body()))
 	snap, err := s.edge.Refresh(c.UserContext(), room)
 	if err != nil {
 		return err
@@ -242,7 +241,7 @@ func (s *Server) adminCreateRoom(c *fiber.Ctx) error {
 		}
 		return invalidSettings(err)
 	}
-	s.log.Info("room created", "room", settings.ID, "by", "admin-token")
+	s.recordChange(c.UserContext(), settings.ID, apiActor(c), "create", "created room "+settings.ID)
 	snap, err := s.edge.Refresh(c.UserContext(), settings.ID)
 	if err != nil {
 		return err
@@ -258,7 +257,7 @@ func (s *Server) adminResetRoom(c *fiber.Ctx) error {
 	if err := s.edge.Store().ResetRoom(c.UserContext(), room); err != nil {
 		return err
 	}
-	s.log.Info("room reset", "room", room, "by", "admin-token")
+	s.recordChange(c.UserContext(), room, apiActor(c), "reset", "emptied the line, pre-queue, active set, admission log and counters")
 	snap, err := s.edge.Refresh(c.UserContext(), room)
 	if err != nil {
 		return err

@@ -44,9 +44,10 @@ func eventParam(c *fiber.Ctx) (string, error) {
 }
 
 // eventCacheTTL is how long an edge reuses an event it read from the
-// booking store. Nothing changes an event or its slot times after creation,
-// and slot counts are read from the store on every request, so the TTL only
-// bounds how long an edge serves an event that was removed from the store.
+// booking store. Slot counts are read from the store on every request.
+// The TTL bounds how long an edge shows an event's old details and slot
+// list after the console changed them on another edge. It also bounds how
+// long an edge serves an event that was removed from the store.
 const eventCacheTTL = 30 * time.Second
 
 // eventCache keeps the events that an edge has read, with their time zone
@@ -93,6 +94,13 @@ func (s *Server) bookingEvent(ctx context.Context, id string) (eventInfo, error)
 	s.events.events[id] = info
 	s.events.mu.Unlock()
 	return info, nil
+}
+
+// forget drops an event, so the edge reads it again at its next use.
+func (c *eventCache) forget(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.events, id)
 }
 
 func (s *Server) loadEvent(ctx context.Context, id string) (eventInfo, error) {
@@ -226,21 +234,24 @@ func (s *Server) csrfToken(sessionID string) string {
 // checkCSRF returns a 403 error unless the form's csrf field is the token
 // of the session.
 func (s *Server) checkCSRF(c *fiber.Ctx, sessionID string) error {
-	invalid := newError(http.StatusForbidden, "csrf_invalid", "This form has expired or did not come from this site. Reload the page and send the form again.")
+	if !s.validCSRF(c.FormValue("csrf"), sessionID) {
+		return newError(http.StatusForbidden, "csrf_invalid", "This form has expired or did not come from this site. Reload the page and send the form again.")
+	}
+	return nil
+}
 
-	kid, encoded, ok := strings.Cut(c.FormValue("csrf"), ".")
+// validCSRF reports whether token is the CSRF token of the session.
+func (s *Server) validCSRF(token, sessionID string) bool {
+	kid, encoded, ok := strings.Cut(token, ".")
 	if !ok {
-		return invalid
+		return false
 	}
 	key, ok := s.edge.Keys().Cookies.Lookup(kid)
 	if !ok {
-		return invalid
+		return false
 	}
 	got, err := base64.RawURLEncoding.DecodeString(encoded)
-	if err != nil || !hmac.Equal(got, csrfMAC(key, sessionID)) {
-		return invalid
-	}
-	return nil
+	return err == nil && hmac.Equal(got, csrfMAC(key, sessionID))
 }
 
 func csrfMAC(key []byte, sessionID string) []byte {

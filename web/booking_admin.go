@@ -288,7 +288,7 @@ func (s *Server) adminCreateEvent(c *fiber.Ctx) error {
 	if err := s.opts.Booking.Store.CreateEvent(ctx, event, slots); err != nil {
 		return err
 	}
-	s.log.Info("event created", "event", event.ID, "room", event.Room, "slots", len(slots), "by", "admin-token")
+	s.recordChange(ctx, event.Room, apiActor(c), "event", fmt.Sprintf("created event %s with %d slots", event.ID, len(slots)))
 
 	return s.sendAdminEvent(c, http.StatusCreated, event.ID)
 }
@@ -380,7 +380,7 @@ func (s *Server) adminPatchSlot(c *fiber.Ctx) error {
 	if err := s.opts.Booking.Store.SetCapacity(ctx, eventID, slotID, *body.Capacity); err != nil {
 		return err
 	}
-	s.log.Info("slot capacity changed", "event", eventID, "slot", slotID, "capacity", *body.Capacity, "by", "admin-token")
+	s.recordChange(ctx, event.Room, apiActor(c), "capacity", fmt.Sprintf("event %s: slot %s capacity → %d", eventID, slotID, *body.Capacity))
 
 	slots, err := s.opts.Booking.Store.Availability(ctx, eventID)
 	if err != nil {
@@ -414,7 +414,7 @@ func (s *Server) adminCancelOrder(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s.log.Info("order cancelled", "event", eventID, "order", orderID, "by", "admin-token")
+	s.recordChange(ctx, event.Room, apiActor(c), "cancel", fmt.Sprintf("event %s: cancelled order %s", eventID, orderID))
 
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.JSON(orderBody(event, order, true))

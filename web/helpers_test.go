@@ -8,8 +8,11 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"os"
+	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"foyer/booking"
 	"foyer/waitroom"
@@ -18,6 +21,23 @@ import (
 
 // testAdminToken is the admin bearer token of servers started by startServer.
 const testAdminToken = "test-admin-token-0123456789"
+
+// testAdminUser and testAdminPassword are the organizer console account of
+// servers started by startServer.
+const (
+	testAdminUser     = "ada"
+	testAdminPassword = "correct horse battery staple"
+)
+
+// testAdminHash is the bcrypt hash of testAdminPassword, at the lowest cost
+// so that signing in stays fast under the race detector.
+var testAdminHash = sync.OnceValue(func() []byte {
+	hash, err := bcrypt.GenerateFromPassword([]byte(testAdminPassword), bcrypt.MinCost)
+	if err != nil {
+		panic("hash the test admin password: " + err.Error())
+	}
+	return hash
+})
 
 // testWebhookSecret is the payment webhook secret of servers started with
 // booking on.
@@ -47,6 +67,9 @@ type serverOptions struct {
 	// with the test payment provider, testWebhookSecret and the waiting
 	// room's store as its Releaser.
 	booking booking.Store
+	// secureCookies and proxyHeader set the options of the same names.
+	secureCookies bool
+	proxyHeader   string
 }
 
 func testLogger() *slog.Logger {
@@ -85,12 +108,15 @@ func startServer(t testing.TB, store waitroom.Store, opts serverOptions) *testSe
 		}
 	}
 	srv := web.New(web.Options{
-		Edge:       edge,
-		AdminToken: testAdminToken,
-		Log:        log,
-		Metrics:    metrics,
-		Ready:      opts.ready,
-		Booking:    ts.Booking,
+		Edge:          edge,
+		AdminToken:    testAdminToken,
+		Log:           log,
+		Metrics:       metrics,
+		Ready:         opts.ready,
+		Booking:       ts.Booking,
+		AdminAccounts: map[string][]byte{testAdminUser: testAdminHash()},
+		SecureCookies: opts.secureCookies,
+		ProxyHeader:   opts.proxyHeader,
 	})
 	ts.Server = srv
 

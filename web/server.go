@@ -5,13 +5,13 @@ package web
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -48,6 +48,10 @@ type Options struct {
 	// confirmed or expired hold frees the visitor's active place. Nil
 	// serves only the booking entry page, which checks the admission token.
 	Booking *booking.Service
+	// AdminAccounts are the organizer console's accounts under /admin:
+	// username to bcrypt hash of the password. Usernames must pass
+	// ValidUsername. Empty turns the console off.
+	AdminAccounts map[string][]byte
 }
 
 // Server is one edge's HTTP server.
@@ -60,11 +64,20 @@ type Server struct {
 	joins    *ipLimiter
 	events   eventCache
 	draining atomic.Bool
+
+	// auth and history serve the organizer console.
+	auth    *consoleAuth
+	history *roomHistory
+	live    liveCache
+	// stopped is closed by Drain. It ends the console's live streams and
+	// the history sampler.
+	stopped  chan struct{}
+	stopOnce sync.Once
 }
 
 // New builds the server and its routes.
 func New(opts Options) *Server {
-	s := &Server{edge: opts.Edge, opts: opts, log: opts.Log}
+	s := &Server{edge: opts.Edge, opts: opts, log: opts.Log, stopped: make(chan struct{})}
 	s.metrics = opts.Metrics
 	if s.metrics == nil {
 		s.metrics = NewMetrics()
@@ -87,6 +100,11 @@ func New(opts Options) *Server {
 		IdleTimeout:           75 * time.Second,
 		ProxyHeader:           opts.ProxyHeader,
 	})
+	s.history = newRoomHistory()
+	if s.consoleEnabled() {
+		s.auth = newConsoleAuth(opts.AdminAccounts)
+		go s.sampleHistory()
+	}
 	s.routes()
 	return s
 }
@@ -94,9 +112,14 @@ func New(opts Options) *Server {
 // App returns the Fiber app, for Listen, Listener and Test.
 func (s *Server) App() *fiber.App { return s.app }
 
-// Drain makes the server refuse new joins and fail readiness, the first
-// step of a graceful shutdown.
-func (s *Server) Drain() { s.draining.Store(true) }
+// Drain makes the server refuse new joins, fail readiness and end the
+// console's live streams, the first step of a graceful shutdown. A browser
+// whose stream ended reconnects by itself, to another edge once this one
+// has stopped.
+func (s *Server) Drain() {
+	s.draining.Store(true)
+	s.stopOnce.Do(func() { close(s.stopped) })
+}
 
 // Shutdown drains the server and waits at most timeout for requests in
 // flight to finish.
@@ -136,6 +159,7 @@ func (s *Server) routes() {
 	if s.opts.Booking != nil {
 		s.bookingRoutes(app, api, admin)
 	}
+	s.consoleRoutes(app)
 }
 
 // bookingRoutes adds the booking pages, the booking API and its admin part.
@@ -221,18 +245,6 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 func (s *Server) jwks(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "public, max-age=300")
 	return c.JSON(waitroom.JWKS(s.edge.Keys().Signing))
-}
-
-func (s *Server) requireAdmin(c *fiber.Ctx) error {
-	if s.opts.AdminToken == "" {
-		return newError(http.StatusForbidden, "admin_disabled", "The admin API is off. Set FOYER_ADMIN_TOKEN to turn it on.")
-	}
-	got, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
-	if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.opts.AdminToken)) != 1 {
-		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="foyer-admin"`)
-		return newError(http.StatusUnauthorized, "unauthorized", "Send the admin token as 'Authorization: Bearer <token>'.")
-	}
-	return c.Next()
 }
 
 // roomParam returns a copy of the :room parameter, or an error when it is not

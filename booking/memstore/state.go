@@ -58,11 +58,27 @@ func newEventState(event booking.Event, slots []booking.Slot, retention time.Dur
 		payments:  make(map[string]string),
 		visitors:  make(map[string]*visitorState),
 	}
+	ev.addSlots(slots)
+	return ev
+}
+
+// addSlots adds slots whose ids are new and keeps slotOrder sorted by start
+// time, then id.
+func (ev *eventState) addSlots(slots []booking.Slot) {
+	all := make([]booking.Slot, 0, len(ev.slots)+len(slots))
+	for _, state := range ev.slots {
+		all = append(all, state.slot)
+	}
 	for _, slot := range slots {
 		ev.slots[slot.ID] = &slotState{slot: slot}
+		all = append(all, slot)
+	}
+
+	booking.SortSlots(all)
+	ev.slotOrder = ev.slotOrder[:0]
+	for _, slot := range all {
 		ev.slotOrder = append(ev.slotOrder, slot.ID)
 	}
-	return ev
 }
 
 func (ev *eventState) slot(id string) (*slotState, error) {

@@ -109,6 +109,59 @@ func (s *Store) Event(ctx context.Context, id string) (booking.Event, error) {
 	return event, nil
 }
 
+// UpdateEvent implements booking.Store.
+func (s *Store) UpdateEvent(ctx context.Context, event booking.Event) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	event, err := event.Normalize()
+	if err != nil {
+		return err
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	ev, err := s.event(event.ID)
+	if err != nil {
+		return err
+	}
+	if err := booking.CheckEventChange(ev.event, event); err != nil {
+		return err
+	}
+	ev.event = event
+	return nil
+}
+
+// AddSlots implements booking.Store.
+func (s *Store) AddSlots(ctx context.Context, event string, slots []booking.Slot) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(slots) == 0 {
+		return fmt.Errorf("add slots to event %s: %w: no slot given", event, booking.ErrInvalidSlot)
+	}
+	slots, err := booking.NormalizeSlots(slots)
+	if err != nil {
+		return fmt.Errorf("add slots to event %s: %w", event, err)
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	ev, err := s.event(event)
+	if err != nil {
+		return err
+	}
+	for _, slot := range slots {
+		if _, taken := ev.slots[slot.ID]; taken {
+			return fmt.Errorf("add slots to event %s: slot %q: %w: id is taken", event, slot.ID, booking.ErrInvalidSlot)
+		}
+	}
+	ev.addSlots(slots)
+	return nil
+}
+
 // SetCapacity implements booking.Store.
 func (s *Store) SetCapacity(ctx context.Context, event, slot string, capacity int) error {
 	if err := ctx.Err(); err != nil {

@@ -52,6 +52,80 @@ func (s *Store) Event(ctx context.Context, id string) (booking.Event, error) {
 	return decodeEvent(raw)
 }
 
+// maxUpdateAttempts bounds how often UpdateEvent reads the event again
+// after another writer changed it between its read and its write.
+const maxUpdateAttempts = 20
+
+// UpdateEvent implements booking.Store. It reads the event, checks the
+// change in Go, and writes it with a script that checks that the stored
+// event is still the one read. When it is not, it starts over, at most
+// maxUpdateAttempts times, and then returns an error wrapping
+// booking.ErrUnavailable.
+func (s *Store) UpdateEvent(ctx context.Context, event booking.Event) error {
+	event, err := event.Normalize()
+	if err != nil {
+		return err
+	}
+	next, err := encodeEvent(event)
+	if err != nil {
+		return err
+	}
+
+	for range maxUpdateAttempts {
+		values, err := s.runEvent(ctx, s.scripts.getEvent, event.ID)
+		if err != nil {
+			return fmt.Errorf("update event %s: %w", event.ID, err)
+		}
+		raw, err := oneString(s.scripts.getEvent.name, values)
+		if err != nil {
+			return err
+		}
+		current, err := decodeEvent(raw)
+		if err != nil {
+			return err
+		}
+		if err := booking.CheckEventChange(current, event); err != nil {
+			return err
+		}
+
+		values, err = s.runEvent(ctx, s.scripts.updateEvent, event.ID, raw, next)
+		if err != nil {
+			return fmt.Errorf("update event %s: %w", event.ID, err)
+		}
+		written, err := toInt(s.scripts.updateEvent.name, values[0])
+		if err != nil {
+			return err
+		}
+		if written == 1 {
+			return nil
+		}
+	}
+	return fmt.Errorf("update event %s: %w: the event changed %d times while being updated", event.ID, booking.ErrUnavailable, maxUpdateAttempts)
+}
+
+// AddSlots implements booking.Store.
+func (s *Store) AddSlots(ctx context.Context, event string, slots []booking.Slot) error {
+	if !booking.ValidEventID(event) {
+		return fmt.Errorf("add slots: event %q: %w", event, booking.ErrUnknownEvent)
+	}
+	if len(slots) == 0 {
+		return fmt.Errorf("add slots to event %s: %w: no slot given", event, booking.ErrInvalidSlot)
+	}
+	slots, err := booking.NormalizeSlots(slots)
+	if err != nil {
+		return fmt.Errorf("add slots to event %s: %w", event, err)
+	}
+	slotsJSON, err := encodeSlots(slots)
+	if err != nil {
+		return err
+	}
+
+	if _, err := s.runEvent(ctx, s.scripts.addSlots, event, slotsJSON); err != nil {
+		return fmt.Errorf("add slots to event %s: %w", event, err)
+	}
+	return nil
+}
+
 // SetCapacity implements booking.Store.
 func (s *Store) SetCapacity(ctx context.Context, event, slot string, capacity int) error {
 	if capacity < 0 || capacity > booking.MaxCapacity {

@@ -25,6 +25,8 @@ type script struct {
 // scripts are the Lua scripts of the store, one per atomic operation.
 type scripts struct {
 	createEvent   script
+	updateEvent   script
+	addSlots      script
 	getEvent      script
 	setCapacity   script
 	availability  script
@@ -46,6 +48,8 @@ type scripts struct {
 func loadScripts() scripts {
 	return scripts{
 		createEvent:   eventScript("create_event"),
+		updateEvent:   eventScript("update_event"),
+		addSlots:      eventScript("add_slots"),
 		getEvent:      eventScript("get_event"),
 		setCapacity:   eventScript("set_capacity"),
 		availability:  eventScript("availability"),

@@ -55,7 +55,7 @@ func leadingComment(source string) string {
 
 func scriptNames(s scripts) []string {
 	return []string{
-		s.createEvent.name, s.getEvent.name, s.setCapacity.name, s.availability.name,
+		s.createEvent.name, s.updateEvent.name, s.addSlots.name, s.getEvent.name, s.setCapacity.name, s.availability.name,
 		s.slotStats.name, s.hold.name, s.extendHold.name, s.releaseHold.name,
 		s.getHold.name, s.confirm.name, s.cancelOrder.name, s.getOrder.name,
 		s.listOrders.name, s.exchangeToken.name, s.getSession.name,

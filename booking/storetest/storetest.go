@@ -76,6 +76,10 @@ func Run(t *testing.T, newStore NewStore) {
 		{"set capacity", testSetCapacity},
 		{"set capacity below sold and held", testSetCapacityBelowSoldAndHeld},
 		{"time zone round trip", testTimeZoneRoundTrip},
+		{"event update", testEventUpdate},
+		{"event update rejected", testEventUpdateRejected},
+		{"event update concurrent", testEventUpdateConcurrent},
+		{"add slots", testAddSlots},
 
 		{"hold takes places", testHoldTakesPlaces},
 		{"hold with ticket types", testHoldTicketTypes},

@@ -12,9 +12,11 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
 	"gopkg.in/yaml.v3"
 
 	"foyer/waitroom"
+	"foyer/web"
 )
 
 // Config is everything `foyer serve` reads from its file, flags and
@@ -32,6 +34,12 @@ type Config struct {
 	// AdminToken is the admin API's bearer token; empty turns the API off.
 	// Prefer FOYER_ADMIN_TOKEN to keep it out of files.
 	AdminToken string `yaml:"admin_token"`
+	// AdminAccounts may sign in to the organizer console at /admin.
+	AdminAccounts []AdminAccountConfig `yaml:"admin_accounts"`
+	// AdminPassword creates the console account "admin", or replaces its
+	// password. It is read from FOYER_ADMIN_PASSWORD only, never from the
+	// file, and never logged.
+	AdminPassword string `yaml:"-"`
 	// KeysDir holds the signing and cookie keys made by `foyer keys`; empty
 	// makes temporary keys at start.
 	KeysDir string `yaml:"keys_dir"`
@@ -61,6 +69,24 @@ type Config struct {
 	// no rooms, so that the demo room has something to sell.
 	demoEvent bool
 }
+
+// AdminAccountConfig is one organizer console account.
+type AdminAccountConfig struct {
+	// Username is 1 to 64 letters, digits, '.', '_', '@' and '-'.
+	Username string `yaml:"username"`
+	// PasswordHash is a bcrypt hash of cost 10 or more, as `foyer
+	// hash-password` prints it.
+	PasswordHash string `yaml:"password_hash"`
+}
+
+// adminPasswordUser is the account that FOYER_ADMIN_PASSWORD sets.
+const adminPasswordUser = "admin"
+
+// Bounds on FOYER_ADMIN_PASSWORD, in bytes. bcrypt reads at most 72.
+const (
+	minAdminPassword = 12
+	maxAdminPassword = 72
+)
 
 // RoomConfig is one room in the configuration file. Zero values take the
 // defaults of waitroom.Settings.
@@ -133,6 +159,7 @@ func ApplyEnv(cfg Config, getenv func(string) string) (Config, error) {
 		"FOYER_LOG_FORMAT":        &cfg.LogFormat,
 		"FOYER_PROXY_HEADER":      &cfg.ProxyHeader,
 		"FOYER_WEBHOOK_SECRET":    &cfg.WebhookSecret,
+		"FOYER_ADMIN_PASSWORD":    &cfg.AdminPassword,
 	}
 	for name, field := range str {
 		if v := getenv(name); v != "" {
@@ -194,6 +221,9 @@ func (c Config) Validate() error {
 	if c.WebhookSecret != "" && len(c.WebhookSecret) < 32 {
 		return fmt.Errorf("webhook secret is %d characters long: use at least 32 random characters", len(c.WebhookSecret))
 	}
+	if err := c.validateAdminAccounts(); err != nil {
+		return err
+	}
 
 	seen := map[string]bool{}
 	for i, r := range c.Rooms {
@@ -225,6 +255,50 @@ func (c Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// validateAdminAccounts checks the console accounts and FOYER_ADMIN_PASSWORD.
+// Usernames must differ in more than letter case, because sign-in attempts
+// are counted per username without case.
+func (c Config) validateAdminAccounts() error {
+	seen := map[string]bool{}
+	for i, a := range c.AdminAccounts {
+		if !web.ValidUsername(a.Username) {
+			return fmt.Errorf("admin_accounts[%d]: username %q is invalid: use 1 to 64 letters, digits, '.', '_', '@' and '-'", i, a.Username)
+		}
+		if seen[strings.ToLower(a.Username)] {
+			return fmt.Errorf("admin_accounts[%d]: username %q appears twice: give each account its own username", i, a.Username)
+		}
+		seen[strings.ToLower(a.Username)] = true
+		cost, err := bcrypt.Cost([]byte(a.PasswordHash))
+		if err != nil {
+			return fmt.Errorf("admin_accounts[%d]: password_hash of %q is not a bcrypt hash: make one with `foyer hash-password`", i, a.Username)
+		}
+		if cost < bcrypt.DefaultCost {
+			return fmt.Errorf("admin_accounts[%d]: password_hash of %q has bcrypt cost %d: use %d or more, as `foyer hash-password` does", i, a.Username, cost, bcrypt.DefaultCost)
+		}
+	}
+	if c.AdminPassword != "" && (len(c.AdminPassword) < minAdminPassword || len(c.AdminPassword) > maxAdminPassword) {
+		return fmt.Errorf("FOYER_ADMIN_PASSWORD is %d bytes long: use %d to %d", len(c.AdminPassword), minAdminPassword, maxAdminPassword)
+	}
+	return nil
+}
+
+// adminAccounts returns the console accounts as web.Options takes them,
+// with the account that FOYER_ADMIN_PASSWORD sets, hashed now.
+func (c Config) adminAccounts() (map[string][]byte, error) {
+	accounts := make(map[string][]byte, len(c.AdminAccounts)+1)
+	for _, a := range c.AdminAccounts {
+		accounts[a.Username] = []byte(a.PasswordHash)
+	}
+	if c.AdminPassword != "" {
+		hash, err := bcrypt.GenerateFromPassword([]byte(c.AdminPassword), bcrypt.DefaultCost)
+		if err != nil {
+			return nil, fmt.Errorf("hash FOYER_ADMIN_PASSWORD: %w", err)
+		}
+		accounts[adminPasswordUser] = hash
+	}
+	return accounts, nil
 }
 
 // Settings converts the room's configuration to store settings with

@@ -5,6 +5,7 @@
 //
 //	foyer serve [--config FILE] [--listen ADDR] [--redis URL] [--booking-redis URL]
 //	foyer keys --dir DIR
+//	foyer hash-password < FILE
 //	foyer version
 package main
 
@@ -41,6 +42,7 @@ func main() {
 const usage = `Usage:
   foyer serve [--config FILE] [--listen ADDR] [--redis URL] [--booking-redis URL]
   foyer keys --dir DIR
+  foyer hash-password < FILE
   foyer version
 
 Run 'foyer serve --help' for the options of serve.
@@ -49,7 +51,7 @@ Run 'foyer serve --help' for the options of serve.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return errors.New("missing command: use serve, keys or version")
+		return errors.New("missing command: use serve, keys, hash-password or version")
 	}
 	switch args[0] {
 	case "serve":
@@ -60,6 +62,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, cfg, stderr)
 	case "keys":
 		return keys(args[1:], stdout, stderr)
+	case "hash-password":
+		return hashPassword(args[1:], os.Stdin, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "foyer", buildVersion())
 		return nil
@@ -68,7 +72,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return nil
 	}
 	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("unknown command %q: use serve, keys or version", args[0])
+	return fmt.Errorf("unknown command %q: use serve, keys, hash-password or version", args[0])
 }
 
 func buildVersion() string {

@@ -223,6 +223,11 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 		return err
 	}
 
+	accounts, err := cfg.adminAccounts()
+	if err != nil {
+		return err
+	}
+
 	metrics := web.NewMetrics()
 	edge := waitroom.NewEdge(st.rooms, keys, waitroom.EdgeConfig{Tick: cfg.Tick, Rooms: seeds}, log, metrics)
 	metrics.WatchEdge(edge)
@@ -236,9 +241,15 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 		ProxyHeader:         cfg.ProxyHeader,
 		Ready:               st.ready,
 		Booking:             bookingService,
+		AdminAccounts:       accounts,
 	})
 	if cfg.AdminToken == "" {
-		log.Info("admin API is off: set FOYER_ADMIN_TOKEN to turn it on")
+		log.Info("admin API bearer token is off: set FOYER_ADMIN_TOKEN to turn it on")
+	}
+	if len(accounts) == 0 {
+		log.Info("organizer console is off: set FOYER_ADMIN_PASSWORD, or admin_accounts in the configuration file, to turn it on")
+	} else {
+		log.Info("organizer console is on at /admin", "accounts", len(accounts))
 	}
 
 	ln, err := net.Listen("tcp", cfg.Listen)

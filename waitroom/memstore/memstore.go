@@ -59,6 +59,9 @@ type room struct {
 	active   map[string]time.Time
 	skipped  map[string]int64
 	log      []waitroom.Admission
+	// audit is the audit log, oldest first. clearLine leaves it alone, so
+	// it survives ResetRoom.
+	audit []waitroom.AuditEntry
 
 	tokens        float64
 	bucketAt      time.Time
@@ -509,4 +512,41 @@ func (s *Store) Release(ctx context.Context, id, visitor string) error {
 	}
 	delete(r.active, visitor)
 	return nil
+}
+
+// AppendAudit implements waitroom.Store.
+func (s *Store) AppendAudit(ctx context.Context, id string, e waitroom.AuditEntry) error {
+	if err := waitroom.ValidateAudit(e); err != nil {
+		return err
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	r, err := s.room(id)
+	if err != nil {
+		return err
+	}
+	e.At = s.now()
+	r.audit = append(r.audit, e)
+	if extra := len(r.audit) - waitroom.MaxAuditEntries; extra > 0 {
+		r.audit = append(r.audit[:0:0], r.audit[extra:]...)
+	}
+	return nil
+}
+
+// AuditLog implements waitroom.Store.
+func (s *Store) AuditLog(ctx context.Context, id string, limit int) ([]waitroom.AuditEntry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	r, err := s.room(id)
+	if err != nil {
+		return nil, err
+	}
+	out := []waitroom.AuditEntry{}
+	for i := len(r.audit) - 1; i >= 0 && len(out) < limit; i-- {
+		out = append(out, r.audit[i])
+	}
+	return out, nil
 }

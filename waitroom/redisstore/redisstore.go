@@ -20,7 +20,10 @@
 //   - :admitted, a hash of admitted visitors to "sequence:admitted_us";
 //   - :active, a sorted set of active admitted visitors scored by deadline;
 //   - :skipped, a hash of visitors skipped as abandoned to their sequence;
-//   - :log, the admission log, a list of "sequence:admitted_us:visitor".
+//   - :log, the admission log, a list of "sequence:admitted_us:visitor";
+//   - :audit, the audit log, a list of "at_us:<JSON of actor, action and
+//     detail>", newest first and capped at waitroom.MaxAuditEntries. It
+//     survives ResetRoom.
 //
 // The set "foyer:rooms" holds the ids of all rooms. It is written by its own
 // command after a room is created, never inside a room's script, so that
@@ -65,6 +68,7 @@ const (
 	keyActive
 	keySkipped
 	keyLog
+	keyAudit
 )
 
 // roomKeys returns the room's keys in the order the scripts take them.
@@ -79,6 +83,7 @@ func roomKeys(room string) []string {
 		prefix + ":active",
 		prefix + ":skipped",
 		prefix + ":log",
+		prefix + ":audit",
 	}
 }
 

@@ -34,6 +34,8 @@ var (
 	startSessionLua string
 	//go:embed lua/release.lua
 	releaseLua string
+	//go:embed lua/append_audit.lua
+	appendAuditLua string
 )
 
 var (
@@ -48,6 +50,7 @@ var (
 	admitScript        = roomScript(admitLua)
 	startSessionScript = roomScript(startSessionLua)
 	releaseScript      = roomScript(releaseLua)
+	appendAuditScript  = roomScript(appendAuditLua)
 )
 
 func roomScript(body string) *redis.Script {

@@ -85,6 +85,10 @@ func Run(t *testing.T, h Harness) {
 		{"ResetEmptiesLine", testResetEmptiesLine},
 		{"AdmissionLogPages", testAdmissionLogPages},
 		{"UnknownRoomAndVisitor", testUnknownRoomAndVisitor},
+		{"AuditLogNewestFirst", testAuditLogNewestFirst},
+		{"AuditLogRejectsInvalid", testAuditLogRejectsInvalid},
+		{"AuditLogCapped", testAuditLogCapped},
+		{"AuditLogConcurrent", testAuditLogConcurrent},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -62,3 +62,41 @@ func TestAvailabilityText(t *testing.T) {
 		}
 	}
 }
+
+func TestChartTop(t *testing.T) {
+	cases := []struct {
+		values []float64
+		want   float64
+	}{
+		{nil, 1},
+		{[]float64{0}, 1},
+		{[]float64{0.4}, 1},
+		{[]float64{3, 1.5}, 5},
+		{[]float64{633}, 1000},
+		{[]float64{120.4}, 200},
+		{[]float64{200}, 200},
+	}
+	for _, tc := range cases {
+		if got := ChartTop(tc.values); got != tc.want {
+			t.Errorf("ChartTop(%v): got %v, want %v", tc.values, got, tc.want)
+		}
+	}
+}
+
+func TestChartPoints(t *testing.T) {
+	from := time.Date(2031, 3, 14, 9, 0, 0, 0, time.UTC)
+	to := from.Add(30 * time.Minute)
+	points := []ChartPoint{
+		{At: from.Add(-time.Minute), Value: 5},
+		{At: from, Value: 0},
+		{At: from.Add(15 * time.Minute), Value: 10},
+		{At: to, Value: 50},
+	}
+	want := "0.0,79.0 150.0,40.0 300.0,1.0"
+	if got := ChartPoints(points, from, to, 20); got != want {
+		t.Errorf("ChartPoints: got %q, want %q (the point before from left out, 50 clamped to the top)", got, want)
+	}
+	if got := ChartPoints(nil, from, to, 20); got != "" {
+		t.Errorf("ChartPoints of no point: got %q, want \"\"", got)
+	}
+}
