@@ -6,6 +6,7 @@
 //	foyer serve [--config FILE] [--listen ADDR] [--redis URL] [--booking-redis URL]
 //	foyer keys --dir DIR
 //	foyer hash-password < FILE
+//	foyer loadtest --target URL [--target URL ...] [--scenario FILE]
 //	foyer version
 package main
 
@@ -43,15 +44,16 @@ const usage = `Usage:
   foyer serve [--config FILE] [--listen ADDR] [--redis URL] [--booking-redis URL]
   foyer keys --dir DIR
   foyer hash-password < FILE
+  foyer loadtest --target URL [--target URL ...] [--scenario FILE]
   foyer version
 
-Run 'foyer serve --help' for the options of serve.
+Run 'foyer serve --help' or 'foyer loadtest --help' for their options.
 `
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return errors.New("missing command: use serve, keys, hash-password or version")
+		return errors.New("missing command: use serve, keys, hash-password, loadtest or version")
 	}
 	switch args[0] {
 	case "serve":
@@ -62,6 +64,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, cfg, stderr)
 	case "keys":
 		return keys(args[1:], stdout, stderr)
+	case "loadtest":
+		return loadtestCommand(ctx, args[1:], stdout, stderr)
 	case "hash-password":
 		return hashPassword(args[1:], os.Stdin, stdout, stderr)
 	case "version":
@@ -72,7 +76,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return nil
 	}
 	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("unknown command %q: use serve, keys, hash-password or version", args[0])
+	return fmt.Errorf("unknown command %q: use serve, keys, hash-password, loadtest or version", args[0])
 }
 
 func buildVersion() string {

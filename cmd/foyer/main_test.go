@@ -46,7 +46,7 @@ func TestRunUnknownCommand(t *testing.T) {
 	if !strings.Contains(err.Error(), `unknown command "start"`) {
 		t.Errorf("got error %q, want it to name the command", err)
 	}
-	if !strings.Contains(err.Error(), "serve, keys, hash-password or version") {
+	if !strings.Contains(err.Error(), "serve, keys, hash-password, loadtest or version") {
 		t.Errorf("got error %q, want it to list the commands", err)
 	}
 	if !strings.Contains(stderr.String(), "Usage:") {
