@@ -1,0 +1,240 @@
+package waitroom
+
+import (
+	"math"
+	"time"
+)
+
+// maxStepDoublings bounds how often the additive step doubles: at most 8
+// steps in one decision. Within CeilingMargin of the rate of the last cut,
+// where the backend broke before, nearCeilingDoublings bounds it instead.
+const (
+	maxStepDoublings     = 3
+	nearCeilingDoublings = 2
+)
+
+// approachShare is the share of the distance to just below the rate of the
+// last cut that one approach with headroom covers. A quarter rather than a
+// half keeps an approach toward a ceiling set by an overshoot from
+// breaching again on its way.
+const approachShare = 0.25
+
+// rampStreak is how many decisions in a row must show headroom before a
+// ramp. A backend loaded right at its capacity builds its queue slowly, so
+// one reading taken soon after a ramp can still look good.
+const rampStreak = 2
+
+// inventoryRule stops admission when no visitor in line could book: sold
+// out when even the held places could not serve the smallest order, and a
+// wait when only holds that may still expire stand in the way.
+func (c ControllerConfig) inventoryRule(s Signals) (Reason, bool) {
+	switch {
+	case !s.HasInventory:
+		return "", false
+	case s.MostFreeOrHeldInSlot < c.MinOrderPlaces:
+		return ReasonSoldOut, true
+	case s.MostFreeInSlot < c.MinOrderPlaces:
+		return ReasonWaitForHolds, true
+	}
+	return "", false
+}
+
+// outcome is the result of rateRule, before the bounds are applied.
+type outcome struct {
+	rate      float64
+	ceiling   float64
+	increases int64
+	headroom  int64
+	reason    Reason
+	cut       bool
+	deep      bool
+}
+
+// rateRule applies the staleness, latency, error and usage rules in order
+// of precedence. The first rule that matches decides.
+func (c ControllerConfig) rateRule(st ControllerState, s Signals, now time.Time) outcome {
+	hold := func(reason Reason) outcome {
+		return outcome{rate: st.RatePerMinute, ceiling: st.CeilingPerMinute, increases: st.Increases, headroom: st.Headroom, reason: reason}
+	}
+
+	if s.WindowEnd.IsZero() || s.Staleness > c.StaleAfter {
+		o := hold(ReasonDecayStale)
+		o.rate = c.decay(st.RatePerMinute, now.Sub(st.LastDecision))
+		o.headroom = 0
+		return o
+	}
+	if s.Samples < c.MinSamples {
+		return hold(ReasonHoldFewSamples)
+	}
+	if o, ok := c.cutRule(st, s, now); ok {
+		return o
+	}
+	switch {
+	case now.Before(st.HoldOffUntil):
+		return hold(ReasonHoldOff)
+	case s.WindowStart.Before(st.LastChange.Add(c.Settle)):
+		return hold(ReasonHoldSettling)
+	}
+
+	// From here the signals show the current rate, so they count toward
+	// the streak of decisions with headroom.
+	var streak int64
+	if float64(s.LatencyP95) <= c.RampBelow*float64(c.TargetP95) {
+		streak = st.Headroom + 1
+	}
+
+	var o outcome
+	switch {
+	case s.ErrorRate > c.ErrorRateThreshold/2:
+		o = hold(ReasonHoldErrors)
+	case !c.used(st, s):
+		o = hold(ReasonHoldNotUsed)
+	default:
+		o = c.riseRule(st, streak, now)
+	}
+
+	o.headroom = streak
+	if o.rate != st.RatePerMinute {
+		o.headroom = 0
+	}
+	return o
+}
+
+// cutRule cuts the rate when latency or errors breach. ok is false when
+// they do not. A breach measured before the last cut could take effect
+// shows the load before it, so it justifies no second cut. After a cut,
+// latency stays high while the queue that built up before it drains:
+// within a deep cut's hold-off only errors cut again, and a breach no
+// larger than at the last decision waits.
+func (c ControllerConfig) cutRule(st ControllerState, s Signals, now time.Time) (o outcome, ok bool) {
+	target := float64(c.TargetP95)
+	p95 := float64(s.LatencyP95)
+	measuredBeforeCut := s.WindowStart.Before(st.LastCut.Add(c.Settle))
+	inHoldOff := now.Before(st.HoldOffUntil)
+	draining := !st.LastCut.IsZero() && now.Sub(st.LastCut) <= 2*c.HoldOff && s.LatencyP95 <= st.LastP95
+	hold := func(reason Reason) (outcome, bool) {
+		return outcome{rate: st.RatePerMinute, ceiling: st.CeilingPerMinute, increases: st.Increases, reason: reason}, true
+	}
+
+	switch {
+	case s.ErrorRate >= c.ErrorRateThreshold:
+		if inHoldOff && measuredBeforeCut {
+			return hold(ReasonHoldOff)
+		}
+		return outcome{rate: st.RatePerMinute * c.DeepCutFactor, reason: ReasonDeepCut, cut: true, deep: true}, true
+
+	case p95 >= c.SevereFactor*target:
+		if inHoldOff || measuredBeforeCut {
+			return hold(ReasonHoldOff)
+		}
+		if draining {
+			return hold(ReasonHoldDraining)
+		}
+		return outcome{rate: st.RatePerMinute * c.DeepCutFactor, reason: ReasonDeepCut, cut: true, deep: true}, true
+
+	case p95 > target:
+		if inHoldOff || measuredBeforeCut {
+			return hold(ReasonHoldOff)
+		}
+		if draining {
+			return hold(ReasonHoldDraining)
+		}
+		return outcome{rate: st.RatePerMinute * max(c.CutFactor, target/p95), reason: ReasonCut, cut: true}, true
+	}
+	return outcome{}, false
+}
+
+// riseRule raises a rate that the signals show to be safe. While latency
+// shows headroom the rise is large: by RampFactor before the first cut, a
+// share of the way toward just below the rate of the last cut, or by a
+// step that doubles with each increase. Without headroom it is
+// AdditiveStep. The rate stays just below the rate of the last cut until
+// ProbeAfter has passed, and then passes that rate in small steps. streak
+// counts the decisions in a row with headroom.
+func (c ControllerConfig) riseRule(st ControllerState, streak int64, now time.Time) outcome {
+	rate := st.RatePerMinute
+	headroom := streak > 0
+	o := outcome{rate: rate, ceiling: st.CeilingPerMinute}
+
+	if st.LastCut.IsZero() && headroom {
+		if streak < rampStreak {
+			o.reason = ReasonHoldSettling
+			return o
+		}
+		o.rate = rate * c.RampFactor
+		o.reason = ReasonRampUp
+		return o
+	}
+
+	doublings := int64(maxStepDoublings)
+	if st.CeilingPerMinute > 0 {
+		limit := st.CeilingPerMinute * (1 - c.CeilingMargin)
+		switch {
+		case rate < limit:
+			step := c.AdditiveStep * rate
+			if headroom {
+				step = max(step, (limit-rate)*approachShare)
+			}
+			o.rate = min(limit, rate+step)
+			o.reason = ReasonApproach
+			return o
+
+		case rate <= limit && now.Sub(st.LastCut) < c.ProbeAfter:
+			o.reason = ReasonHoldCeiling
+			return o
+
+		case rate >= st.CeilingPerMinute*(1+c.CeilingMargin):
+			o.ceiling = 0
+
+		default:
+			doublings = nearCeilingDoublings
+		}
+	}
+
+	// The step doubles with each increase that has headroom, and one
+	// reading without headroom takes one doubling back.
+	step := c.AdditiveStep
+	o.increases = max(0, st.Increases-1)
+	if headroom {
+		step *= math.Exp2(float64(min(st.Increases, doublings)))
+		o.increases = st.Increases + 1
+	}
+	o.rate = rate * (1 + step)
+	o.reason = ReasonIncrease
+	return o
+}
+
+// used reports whether the room admitted at about the current rate, so
+// that good latency is evidence about that rate. A waiting line alone does not
+// count: max active, the bucket's burst or a pause can hold admissions
+// below the rate while visitors wait, and the rate would then rise without
+// bound.
+func (c ControllerConfig) used(st ControllerState, s Signals) bool {
+	return s.AdmittedPerMinute >= c.UsedShare*st.AppliedPerMinute
+}
+
+// decay moves rate toward StartRatePerMinute, halving the distance every
+// DecayHalfLife of elapsed time. Elapsed times outside 0 to 24 hours, such
+// as a first decision, count as one Period.
+func (c ControllerConfig) decay(rate float64, elapsed time.Duration) float64 {
+	if elapsed <= 0 || elapsed > 24*time.Hour {
+		elapsed = c.Period
+	}
+	keep := math.Exp2(-elapsed.Seconds() / c.DecayHalfLife.Seconds())
+	return c.StartRatePerMinute + (rate-c.StartRatePerMinute)*keep
+}
+
+func (c ControllerConfig) clampRate(rate float64) float64 {
+	return min(max(rate, c.MinRatePerMinute), c.MaxRatePerMinute)
+}
+
+// maxActiveLimit returns the rate at which one Period of admissions would
+// fill the room's free active places, assuming nobody leaves meanwhile.
+// ok is false when max active is unknown.
+func (c ControllerConfig) maxActiveLimit(s Signals) (perMinute float64, ok bool) {
+	if s.MaxActive <= 0 {
+		return 0, false
+	}
+	free := max(0, s.MaxActive-s.Active)
+	return float64(free) / c.Period.Minutes(), true
+}
