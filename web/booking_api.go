@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -51,6 +52,8 @@ type holdJSON struct {
 	ExpiresAt string `json:"expires_at"`
 	OrderID   string `json:"order_id,omitempty"`
 	PayURL    string `json:"pay_url,omitempty"`
+	// ExtensionsLeft is how often the hold may still be extended.
+	ExtensionsLeft int `json:"extensions_left"`
 	// Session is set when this request exchanged an admission token.
 	Session *sessionJSON `json:"session,omitempty"`
 }
@@ -71,6 +74,7 @@ func holdBody(event eventInfo, hold booking.Hold) holdJSON {
 	}
 	if hold.State == booking.HoldActive {
 		body.PayURL = "/api/v1/holds/" + hold.ID + "/pay"
+		body.ExtensionsLeft = max(0, event.MaxHoldExtensions-hold.Extensions)
 	}
 	return body
 }
@@ -298,6 +302,30 @@ func (s *Server) getHoldAPI(c *fiber.Ctx) error {
 	}
 
 	hold, err := s.opts.Booking.CheckHold(c.UserContext(), holdID, session.Visitor)
+	if err != nil {
+		return err
+	}
+	return c.JSON(holdBody(event, hold))
+}
+
+// extendHoldAPI handles POST /api/v1/holds/{hold}/extend: the hold lasts
+// the event's hold lifetime from now. It fails with limit_exceeded after
+// the event's max_hold_extensions, and with hold_expired once the places
+// went back on sale; a failed request leaves the hold as it was.
+func (s *Server) extendHoldAPI(c *fiber.Ctx) error {
+	holdID, event, err := s.holdPath(c)
+	if err != nil {
+		return err
+	}
+	session, err := s.readSession(c, event.ID)
+	if err != nil {
+		return err
+	}
+
+	hold, err := s.opts.Booking.Store.ExtendHold(c.UserContext(), holdID, session.Visitor)
+	if errors.Is(err, booking.ErrLimitExceeded) {
+		return extendProblem(err)
+	}
 	if err != nil {
 		return err
 	}

@@ -375,6 +375,9 @@ func (s *Server) renderCheckout(c *fiber.Ctx, p bookingPage, hold booking.Hold, 
 		SecondsLeft:    max(0, secondsLeft),
 		PayAction:      checkoutURL(p.event.ID, hold.ID) + "/pay",
 		ReleaseAction:  checkoutURL(p.event.ID, hold.ID) + "/release",
+		ExtendAction:   checkoutURL(p.event.ID, hold.ID) + "/extend",
+		ExtensionsLeft: max(0, p.event.MaxHoldExtensions-hold.Extensions),
+		ExtendMinutes:  int(math.Ceil(p.event.HoldLifetime.Minutes())),
 		CSRF:           s.csrfToken(p.session.ID),
 		IdempotencyKey: strings.ToLower(rand.Text()),
 		Error:          problem,
@@ -442,6 +445,48 @@ func (s *Server) payForm(c *fiber.Ctx) error {
 		return s.showHold(c, p, hold, api.Status, api.Message)
 	}
 	return s.pageError(c, p.event.ID, err)
+}
+
+// extendForm handles POST /e/{event}/checkout/{hold}/extend: the hold
+// lasts a full hold lifetime from now, at most MaxHoldExtensions times and
+// only while its places are still the visitor's.
+func (s *Server) extendForm(c *fiber.Ctx) error {
+	p, err := s.loadPage(c)
+	if err != nil {
+		return s.pageProblem(c, p, err)
+	}
+	if err := s.checkCSRF(c, p.session.ID); err != nil {
+		return s.pageError(c, p.event.ID, err)
+	}
+	holdID, err := holdParam(c, p.event.ID)
+	if err != nil {
+		return s.pageError(c, p.event.ID, err)
+	}
+
+	ctx := c.UserContext()
+	_, err = s.opts.Booking.Store.ExtendHold(ctx, holdID, p.session.Visitor)
+	switch {
+	case err == nil:
+		return c.Redirect(checkoutURL(p.event.ID, holdID), http.StatusSeeOther)
+	case errors.Is(err, booking.ErrLimitExceeded), errors.Is(err, booking.ErrHoldExpired), errors.Is(err, booking.ErrAlreadyConfirmed):
+		hold, holdErr := s.opts.Booking.CheckHold(ctx, holdID, p.session.Visitor)
+		if holdErr != nil {
+			return s.pageError(c, p.event.ID, holdErr)
+		}
+		api := extendProblem(err)
+		return s.showHold(c, p, hold, api.Status, api.Message)
+	}
+	return s.pageError(c, p.event.ID, err)
+}
+
+// extendProblem explains a rejected extension. The generic limit_exceeded
+// message speaks of ticket limits, which would mislead here.
+func extendProblem(err error) *apiError {
+	if errors.Is(err, booking.ErrLimitExceeded) {
+		return newError(http.StatusUnprocessableEntity, "limit_exceeded", "This hold has been extended as often as the event allows. Pay now, or give up the tickets.")
+	}
+	api, _ := lookupError(err)
+	return api
 }
 
 // releaseForm handles POST /e/{event}/checkout/{hold}/release: the visitor

@@ -169,12 +169,14 @@ func (s *Server) bookingRoutes(app fiber.Router, api fiber.Router, admin fiber.R
 	app.Get("/e/:event/checkout/:hold", s.checkoutPage)
 	app.Post("/e/:event/checkout/:hold/pay", s.payForm)
 	app.Post("/e/:event/checkout/:hold/release", s.releaseForm)
+	app.Post("/e/:event/checkout/:hold/extend", s.extendForm)
 	app.Get("/e/:event/orders/:order", s.orderPage)
 
 	api.Get("/events/:event/slots", s.slotsAPI)
 	api.Post("/events/:event/holds", s.holdAPI)
 	api.Get("/holds/:hold", s.getHoldAPI)
 	api.Post("/holds/:hold/pay", s.payAPI)
+	api.Post("/holds/:hold/extend", s.extendHoldAPI)
 	api.Post("/payments/webhook", s.webhookAPI)
 	api.Get("/orders/:order", s.orderAPI)
 
