@@ -182,6 +182,9 @@ func writeNew(path string, data []byte) error {
 // signing key or no cookie key, or when a file cannot be parsed.
 func LoadKeys(dir string) (Keys, error) {
 	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return Keys{}, fmt.Errorf("keys directory %s does not exist: run `foyer keys --dir %s` to create it", dir, dir)
+	}
 	if err != nil {
 		return Keys{}, fmt.Errorf("read keys directory: %w", err)
 	}

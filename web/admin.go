@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strconv"
 	"time"
 
@@ -93,10 +94,35 @@ type roomChange struct {
 func decodeStrict(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return newError(http.StatusBadRequest, "invalid_json", fmt.Sprintf("The request body is not valid JSON for this endpoint: %v.", err))
+	err := dec.Decode(v)
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		return newError(http.StatusBadRequest, "invalid_json", fmt.Sprintf("Field %s has a JSON %s where this endpoint expects %s. Send it as %s.", typeErr.Field, typeErr.Value, jsonKind(typeErr.Type.Kind()), jsonKind(typeErr.Type.Kind())))
 	}
-	return nil
+	return newError(http.StatusBadRequest, "invalid_json", fmt.Sprintf("The request body is not valid JSON for this endpoint: %v.", err))
+}
+
+// jsonKind names the JSON type that decodes into a Go value of kind k.
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	}
+	return "another type"
 }
 
 func seconds(n *int64) *time.Duration {

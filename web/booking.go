@@ -169,7 +169,7 @@ func (e eventInfo) slotStart(slotID string) string {
 // session of another event.
 func (s *Server) readSession(c *fiber.Ctx, event string) (booking.Session, error) {
 	id := c.Cookies(sessionCookie(event))
-	if bearer, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer "); ok && strings.HasPrefix(bearer, "s_") {
+	if bearer, ok := bearerToken(c); ok && strings.HasPrefix(bearer, "s_") {
 		id = bearer
 	}
 	if id == "" {

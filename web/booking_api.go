@@ -237,7 +237,7 @@ func (s *Server) holdAPI(c *fiber.Ctx) error {
 // holdAuth returns the visitor's booking session, or, when the bearer
 // token is an admission token, its verified claims for an exchange.
 func (s *Server) holdAuth(c *fiber.Ctx, event eventInfo) (booking.Session, *waitroom.AdmissionClaims, error) {
-	bearer, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+	bearer, ok := bearerToken(c)
 	if !ok || strings.HasPrefix(bearer, "s_") {
 		session, err := s.readSession(c, event.ID)
 		return session, nil, err
@@ -434,6 +434,6 @@ func (s *Server) orderAPI(c *fiber.Ctx) error {
 
 // isAdmin reports whether the request carries the admin bearer token.
 func (s *Server) isAdmin(c *fiber.Ctx) bool {
-	got, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+	got, ok := bearerToken(c)
 	return ok && s.opts.AdminToken != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.opts.AdminToken)) == 1
 }

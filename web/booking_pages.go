@@ -144,7 +144,7 @@ func (s *Server) pageError(c *fiber.Ctx, event string, err error) error {
 		return err
 	}
 
-	page := views.Message{Title: pageTitle(api.Status), Text: api.Message}
+	page := views.Message{Title: pageTitle(api), Text: api.Message}
 	if event != "" {
 		page.LinkURL, page.LinkText = slotsURL(event), "Back to the time slots"
 	}
@@ -487,6 +487,21 @@ func extendProblem(err error) *apiError {
 	}
 	api, _ := lookupError(err)
 	return api
+}
+
+// backToCheckout answers a GET of a checkout form's path, as a reload after
+// a declined card sends, with a 303 to the checkout page, which shows the
+// hold as it is now.
+func (s *Server) backToCheckout(c *fiber.Ctx) error {
+	event, err := eventParam(c)
+	if err != nil {
+		return err
+	}
+	holdID, err := holdParam(c, event)
+	if err != nil {
+		return err
+	}
+	return c.Redirect(checkoutURL(event, holdID), http.StatusSeeOther)
 }
 
 // releaseForm handles POST /e/{event}/checkout/{hold}/release: the visitor

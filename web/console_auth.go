@@ -391,7 +391,7 @@ func (s *Server) requireAdmin(c *fiber.Ctx) error {
 		return newError(http.StatusForbidden, "admin_disabled", "The admin API is off. Set FOYER_ADMIN_TOKEN to turn it on.")
 	}
 
-	if bearer, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer "); ok {
+	if bearer, ok := bearerToken(c); ok {
 		if s.opts.AdminToken == "" {
 			return newError(http.StatusForbidden, "admin_disabled", "The admin API's bearer token is off. Set FOYER_ADMIN_TOKEN to turn it on, or sign in to the console at /admin.")
 		}

@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -42,7 +41,7 @@ func (s *Server) setTicket(c *fiber.Ctx, t waitroom.Ticket) string {
 // Authorization bearer if there is one, else the cookie. The string points
 // into Fiber's buffers and must not outlive the handler.
 func rawTicket(c *fiber.Ctx, room string) string {
-	if bearer, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer "); ok {
+	if bearer, ok := bearerToken(c); ok {
 		return bearer
 	}
 	return c.Cookies(ticketCookie(room))

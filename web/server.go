@@ -140,6 +140,7 @@ func (s *Server) routes() {
 	app.Get("/metrics", s.metrics.handler())
 	app.Get("/.well-known/jwks.json", s.jwks)
 
+	app.Get("/", s.homePage)
 	app.Get("/r/:room", s.joinPage)
 	app.Get("/r/:room/wait", s.waitPage)
 	app.Get("/e/:event", s.entryPage)
@@ -170,6 +171,11 @@ func (s *Server) bookingRoutes(app fiber.Router, api fiber.Router, admin fiber.R
 	app.Post("/e/:event/checkout/:hold/pay", s.payForm)
 	app.Post("/e/:event/checkout/:hold/release", s.releaseForm)
 	app.Post("/e/:event/checkout/:hold/extend", s.extendForm)
+	// A reload of the page a form post returned asks for the form's path
+	// with GET: send it back to the checkout page instead of a 405.
+	for _, action := range []string{"pay", "release", "extend"} {
+		app.Get("/e/:event/checkout/:hold/"+action, s.backToCheckout)
+	}
 	app.Get("/e/:event/orders/:order", s.orderPage)
 
 	api.Get("/events/:event/slots", s.slotsAPI)
@@ -198,14 +204,25 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	if wantsJSON(c) {
 		return c.Status(api.Status).JSON(fiber.Map{"error": api})
 	}
-	page := views.Message{Title: pageTitle(api.Status), Text: api.Message}
+	page := views.Message{Title: pageTitle(api), Text: api.Message}
 	if api.RetryAfter > 0 {
 		page.RefreshSeconds = api.RetryAfter
 	}
 	return render(c, api.Status, views.MessagePage(page))
 }
 
-func pageTitle(status int) string {
+// pageTitle chooses the heading of an error page: by code for the outcomes
+// a visitor meets in normal use, by status otherwise.
+func pageTitle(api *apiError) string {
+	switch api.Code {
+	case "sold_out":
+		return "Sold out"
+	case "room_closed":
+		return "This waiting room is closed"
+	case "hold_expired":
+		return "Your hold expired"
+	}
+	status := api.Status
 	switch {
 	case status == http.StatusNotFound:
 		return "Not found"
@@ -227,6 +244,16 @@ func render(c *fiber.Ctx, status int, component templ.Component) error {
 	c.Status(status)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	return component.Render(c.UserContext(), c.Response().BodyWriter())
+}
+
+// homePage answers the server's root, where a visitor who typed only the
+// host lands: rooms are reached by the links organizers share, so it lists
+// none.
+func (s *Server) homePage(c *fiber.Ctx) error {
+	return render(c, http.StatusOK, views.MessagePage(views.Message{
+		Title: "Foyer waiting room",
+		Text:  "This server runs the waiting rooms for ticket sales. Follow the link to the sale you want from the organizer's website or message.",
+	}))
 }
 
 func (s *Server) readyz(c *fiber.Ctx) error {
@@ -262,3 +289,15 @@ func roomParam(c *fiber.Ctx) (string, error) {
 
 // isUnavailable reports whether err means the store could not be reached.
 func isUnavailable(err error) bool { return errors.Is(err, waitroom.ErrUnavailable) }
+
+// bearerToken returns the credentials of an "Authorization: Bearer ..."
+// header. The scheme name is matched without regard to case, as RFC 7235
+// section 2.1 requires. ok is false when the header is missing or uses
+// another scheme.
+func bearerToken(c *fiber.Ctx) (token string, ok bool) {
+	header := c.Get(fiber.HeaderAuthorization)
+	if len(header) < len("Bearer ") || !strings.EqualFold(header[:len("Bearer ")], "Bearer ") {
+		return "", false
+	}
+	return header[len("Bearer "):], true
+}

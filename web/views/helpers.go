@@ -12,14 +12,6 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
 
-// personOrPeople returns the noun for n people: "person" when n is 1.
-func personOrPeople(n int64) string {
-	if n == 1 {
-		return "person"
-	}
-	return "people"
-}
-
 // aheadWords returns the words between the number of people ahead and
 // "ahead of you". wait.js repeats this rule when it updates the count.
 func aheadWords(n int64) string {
