@@ -28,6 +28,10 @@ type EdgeConfig struct {
 	// example after Redis lost its data, so configured rooms come back by
 	// themselves.
 	Rooms []Settings
+	// Controllers are the admission controllers of rooms by room id. A
+	// controller decides only while its room is open and in mode auto. A
+	// room in mode auto without one keeps the rate it has.
+	Controllers map[string]RoomController
 }
 
 func (c EdgeConfig) withDefaults() EdgeConfig {
@@ -59,12 +63,13 @@ type TickObserver interface {
 // each room, buffers heartbeats, runs the admission step every tick and
 // answers joins and status polls. Several edges may share one store.
 type Edge struct {
-	store    Store
-	keys     Keys
-	tickets  *TicketCodec
-	cfg      EdgeConfig
-	log      *slog.Logger
-	observer TickObserver
+	store     Store
+	keys      Keys
+	tickets   *TicketCodec
+	cfg       EdgeConfig
+	log       *slog.Logger
+	observer  TickObserver
+	decisions DecisionObserver
 
 	mu    sync.RWMutex
 	rooms map[string]*roomCache
@@ -76,19 +81,30 @@ type roomCache struct {
 	fetchedAt time.Time
 	lastErr   error
 	pending   map[string]struct{}
+	// places counts the free places that the room's signal source last
+	// reported, at placesAt on the store's clock; placesAt is zero when it
+	// reported none.
+	places   int64
+	placesAt time.Time
+
+	controller controllerCache
 }
 
-// NewEdge returns an edge over store that signs with keys. observer may be nil.
+// NewEdge returns an edge over store that signs with keys. observer may be
+// nil. When observer is also a DecisionObserver, it receives every
+// controller decision this edge applies.
 func NewEdge(store Store, keys Keys, cfg EdgeConfig, log *slog.Logger, observer TickObserver) *Edge {
 	cfg = cfg.withDefaults()
+	decisions, _ := observer.(DecisionObserver)
 	return &Edge{
-		store:    store,
-		keys:     keys,
-		tickets:  NewTicketCodec(keys.Cookies, cfg.TicketMaxAge),
-		cfg:      cfg,
-		log:      log,
-		observer: observer,
-		rooms:    make(map[string]*roomCache),
+		store:     store,
+		keys:      keys,
+		tickets:   NewTicketCodec(keys.Cookies, cfg.TicketMaxAge),
+		cfg:       cfg,
+		log:       log,
+		observer:  observer,
+		decisions: decisions,
+		rooms:     make(map[string]*roomCache),
 	}
 }
 
@@ -181,8 +197,9 @@ func (e *Edge) TickAll(ctx context.Context) {
 	}
 }
 
-// Tick flushes the room's buffered heartbeats, runs its admission step and
-// refreshes its snapshot. Tests call it directly to step an edge.
+// Tick flushes the room's buffered heartbeats, runs its admission step,
+// refreshes its snapshot and, once per control period across the fleet,
+// runs its admission controller. Tests call it directly to step an edge.
 func (e *Edge) Tick(ctx context.Context, room string) (AdmitResult, error) {
 	c := e.cache(room)
 
@@ -204,6 +221,8 @@ func (e *Edge) Tick(ctx context.Context, room string) (AdmitResult, error) {
 	if _, serr := e.refreshSnapshot(ctx, room, c); serr != nil && !errors.Is(serr, ErrRoomNotFound) {
 		e.log.Warn("snapshot refresh failed", "room", room, "err", serr)
 	}
+
+	e.control(ctx, room, c)
 	return res, err
 }
 
@@ -391,6 +410,11 @@ type Status struct {
 	// Ticket is set when the visitor's ticket must be reissued, for example
 	// once a pre-queue visitor has been given a sequence number.
 	Ticket *Ticket
+	// Places estimates the places left for a waiting visitor, from the
+	// count the room's controller last read. PlacesKnown is false when the
+	// room has no controller or no recent count.
+	Places      PlacesOutlook
+	PlacesKnown bool
 	// Now is the store's clock as the edge estimates it.
 	Now time.Time
 }
@@ -418,7 +442,7 @@ func (e *Edge) Status(ctx context.Context, t Ticket) (Status, error) {
 
 	if e.answerFromSnapshot(t, view) {
 		e.beat(t.Room, t.Visitor)
-		return estimateStatus(t, st, snap), nil
+		return e.withPlaces(t.Room, estimateStatus(t, st, snap)), nil
 	}
 
 	place, err := e.store.Position(ctx, t.Room, t.Visitor)
@@ -426,7 +450,7 @@ func (e *Edge) Status(ctx context.Context, t Ticket) (Status, error) {
 		// The visitor keeps the last known estimate and is told it may be
 		// out of date.
 		st.Degraded = true
-		return estimateStatus(t, st, snap), nil
+		return e.withPlaces(t.Room, estimateStatus(t, st, snap)), nil
 	}
 	if err != nil {
 		return Status{}, err
@@ -442,7 +466,7 @@ func (e *Edge) Status(ctx context.Context, t Ticket) (Status, error) {
 		st.Wait, st.WaitKnown = EstimateWait(st.Ahead, snap)
 	}
 	st.Refresh = RefreshInterval(st.Ahead, st.Wait, st.WaitKnown)
-	return st, nil
+	return e.withPlaces(t.Room, st), nil
 }
 
 // answerFromSnapshot reports whether a poll can be answered without reading

@@ -137,8 +137,8 @@ type Store interface {
 	// validates the result and changes nothing when it is invalid.
 	UpdateRoom(ctx context.Context, room string, p Patch) (Settings, error)
 	// ResetRoom empties the room's line, pre-queue, active set, admission log,
-	// counters and bucket, keeping its settings and audit log. It is meant
-	// for rehearsals.
+	// counters, bucket and controller state, keeping its settings and audit
+	// log. It is meant for rehearsals.
 	ResetRoom(ctx context.Context, room string) error
 	// Rooms lists the ids of all rooms.
 	Rooms(ctx context.Context) ([]string, error)
@@ -186,6 +186,18 @@ type Store interface {
 	// AuditLog returns up to limit entries of the room's audit log, newest
 	// first.
 	AuditLog(ctx context.Context, room string, limit int) ([]AuditEntry, error)
+
+	// ControllerState reads the room's admission controller state: the zero
+	// state before the first decision or after ResetRoom. It returns
+	// ErrRoomNotFound for an unknown room.
+	ControllerState(ctx context.Context, room string) (ControllerState, error)
+	// SwapControllerState replaces the room's controller state with next
+	// only if the stored Version still equals expectedVersion, and reports
+	// whether it did. Of several callers that read one version, exactly one
+	// succeeds. Times are kept to the millisecond and LastP95 to whole
+	// milliseconds, as ControllerState.Fields writes them. It returns
+	// ErrRoomNotFound for an unknown room.
+	SwapControllerState(ctx context.Context, room string, expectedVersion int64, next ControllerState) (bool, error)
 }
 
 // MaxAuditEntries is how many audit entries a store keeps per room.

@@ -25,6 +25,8 @@ type Metrics struct {
 	tickSeconds    *prometheus.HistogramVec
 	admitted       *prometheus.CounterVec
 	skipped        *prometheus.CounterVec
+	decisions      *prometheus.CounterVec
+	controlledRate *prometheus.GaugeVec
 }
 
 // NewMetrics registers the edge's series, and the Go and process collectors,
@@ -65,8 +67,16 @@ func NewMetrics() *Metrics {
 			Name: "foyer_skipped_abandoned_total",
 			Help: "Visitors skipped as abandoned by this edge's admission steps.",
 		}, []string{"room"}),
+		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "foyer_controller_decisions_total",
+			Help: "Admission controller decisions this edge made and applied, by room and reason. Sum over edges for the fleet.",
+		}, []string{"room", "reason"}),
+		controlledRate: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "foyer_controller_rate_per_minute",
+			Help: "Admission rate, visitors per minute, of the last controller decision this edge applied; 0 while admission is stopped for lack of places.",
+		}, []string{"room"}),
 	}
-	reg.MustRegister(m.requests, m.requestSeconds, m.joins, m.ticks, m.tickSeconds, m.admitted, m.skipped)
+	reg.MustRegister(m.requests, m.requestSeconds, m.joins, m.ticks, m.tickSeconds, m.admitted, m.skipped, m.decisions, m.controlledRate)
 	return m
 }
 
@@ -88,6 +98,13 @@ func (m *Metrics) ObserveTick(room string, res waitroom.AdmitResult, err error, 
 	if res.Skipped > 0 {
 		m.skipped.WithLabelValues(room).Add(float64(res.Skipped))
 	}
+}
+
+// ObserveDecision implements waitroom.DecisionObserver. Reasons are the
+// fixed set of waitroom.Reason values, so the label stays bounded.
+func (m *Metrics) ObserveDecision(room string, d waitroom.Decision) {
+	m.decisions.WithLabelValues(room, string(d.Reason)).Inc()
+	m.controlledRate.WithLabelValues(room).Set(d.NewRatePerMinute)
 }
 
 // WatchEdge exports the edge's room snapshots as gauges. It reads only the

@@ -145,6 +145,11 @@ func (s *Server) waitView(room string, t waitroom.Ticket, st waitroom.Status) vi
 	if st.Settings.Event != "" {
 		w.BookingURL = "/e/" + st.Settings.Event
 	}
+	if st.PlacesKnown && st.Places.Low {
+		w.ShowPlaces = true
+		w.PlacesLeft, w.PlacesAhead = st.Places.Places, st.Places.Ahead
+		w.PlacesShort = !st.Places.Enough
+	}
 	return w
 }
 

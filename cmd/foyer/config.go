@@ -104,6 +104,8 @@ type RoomConfig struct {
 	Message         string        `yaml:"message"`
 	Mode            string        `yaml:"mode"`
 	Paused          bool          `yaml:"paused"`
+	// Controller sets the automatic admission rate of mode auto.
+	Controller ControllerConfig `yaml:"controller"`
 }
 
 // DefaultConfig is what `foyer serve` runs with no file: room demo guarding
@@ -232,6 +234,9 @@ func (c Config) Validate() error {
 			return fmt.Errorf("rooms[%d]: %w", i, err)
 		}
 		if err := s.Validate(); err != nil {
+			return fmt.Errorf("rooms[%d]: %w", i, err)
+		}
+		if err := r.Controller.Validate(); err != nil {
 			return fmt.Errorf("rooms[%d]: %w", i, err)
 		}
 		if seen[s.ID] {

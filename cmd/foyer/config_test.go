@@ -323,7 +323,7 @@ func TestExampleConfigNamesEveryKey(t *testing.T) {
 		t.Fatalf("read example: %v", err)
 	}
 
-	for _, typ := range []reflect.Type{reflect.TypeFor[Config](), reflect.TypeFor[RoomConfig](), reflect.TypeFor[EventConfig](), reflect.TypeFor[AdminAccountConfig]()} {
+	for _, typ := range []reflect.Type{reflect.TypeFor[Config](), reflect.TypeFor[RoomConfig](), reflect.TypeFor[EventConfig](), reflect.TypeFor[AdminAccountConfig](), reflect.TypeFor[ControllerConfig](), reflect.TypeFor[PrometheusConfig]()} {
 		for field := range typ.Fields() {
 			key, _, _ := strings.Cut(field.Tag.Get("yaml"), ",")
 			if key == "" || key == "-" {

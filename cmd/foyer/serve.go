@@ -228,8 +228,14 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 		return err
 	}
 
+	controllers, err := roomControllers(cfg.Rooms, st.booking)
+	if err != nil {
+		return err
+	}
+
 	metrics := web.NewMetrics()
-	edge := waitroom.NewEdge(st.rooms, keys, waitroom.EdgeConfig{Tick: cfg.Tick, Rooms: seeds}, log, metrics)
+	edgeConfig := waitroom.EdgeConfig{Tick: cfg.Tick, Rooms: seeds, Controllers: controllers}
+	edge := waitroom.NewEdge(st.rooms, keys, edgeConfig, log, metrics)
 	metrics.WatchEdge(edge)
 	server := web.New(web.Options{
 		Edge:                edge,

@@ -62,6 +62,9 @@ type room struct {
 	// audit is the audit log, oldest first. clearLine leaves it alone, so
 	// it survives ResetRoom.
 	audit []waitroom.AuditEntry
+	// controller is the admission controller's state, as the Redis store
+	// would return it. clearLine resets it.
+	controller waitroom.ControllerState
 
 	tokens        float64
 	bucketAt      time.Time
@@ -88,6 +91,7 @@ func (r *room) clearLine() {
 	r.log = nil
 	r.tokens, r.bucketAt = 0, time.Time{}
 	r.admittedTotal, r.abandoned, r.skipRatio = 0, 0, 0
+	r.controller = waitroom.ControllerState{}
 }
 
 func (s *Store) room(id string) (*room, error) {

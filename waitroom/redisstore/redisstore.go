@@ -23,7 +23,10 @@
 //   - :log, the admission log, a list of "sequence:admitted_us:visitor";
 //   - :audit, the audit log, a list of "at_us:<JSON of actor, action and
 //     detail>", newest first and capped at waitroom.MaxAuditEntries. It
-//     survives ResetRoom.
+//     survives ResetRoom;
+//   - :ctl, a hash of the admission controller's state in the fields of
+//     waitroom.ControllerState.Fields, replaced only by compare-and-set on
+//     its version.
 //
 // The set "foyer:rooms" holds the ids of all rooms. It is written by its own
 // command after a room is created, never inside a room's script, so that
@@ -69,6 +72,7 @@ const (
 	keySkipped
 	keyLog
 	keyAudit
+	keyController
 )
 
 // roomKeys returns the room's keys in the order the scripts take them.
@@ -84,6 +88,7 @@ func roomKeys(room string) []string {
 		prefix + ":skipped",
 		prefix + ":log",
 		prefix + ":audit",
+		prefix + ":ctl",
 	}
 }
 

@@ -69,13 +69,16 @@ func TestKeysShareHashTag(t *testing.T) {
 	if _, err := store.Admit(ctx, "tagged", waitroom.AdmitLimits{MaxAdmit: 2, MaxSkip: 1}); err != nil {
 		t.Fatalf("Admit: %v", err)
 	}
+	if _, err := store.SwapControllerState(ctx, "tagged", 0, waitroom.ControllerState{Version: 1}); err != nil {
+		t.Fatalf("SwapControllerState: %v", err)
+	}
 
 	keys, err := client.Keys(ctx, "*").Result()
 	if err != nil {
 		t.Fatalf("KEYS: %v", err)
 	}
 	want := map[string]bool{"foyer:rooms": true}
-	for _, suffix := range []string{"meta", "queue", "seen", "admitted", "active", "skipped", "log"} {
+	for _, suffix := range []string{"meta", "queue", "seen", "admitted", "active", "skipped", "log", "ctl"} {
 		want["foyer:room:{tagged}:"+suffix] = true
 	}
 	for _, k := range keys {
@@ -85,7 +88,7 @@ func TestKeysShareHashTag(t *testing.T) {
 		delete(want, k)
 	}
 	for k := range want {
-		t.Errorf("key %q: got none, want it after create, join, skip and admit", k)
+		t.Errorf("key %q: got none, want it after create, join, skip, admit and a controller swap", k)
 	}
 }
 

@@ -36,21 +36,24 @@ var (
 	releaseLua string
 	//go:embed lua/append_audit.lua
 	appendAuditLua string
+	//go:embed lua/swap_controller.lua
+	swapControllerLua string
 )
 
 var (
-	seedScript         = roomScript(seedLua)
-	createScript       = roomScript(createLua)
-	updateScript       = roomScript(updateLua)
-	resetScript        = roomScript(resetLua)
-	snapshotScript     = roomScript(snapshotLua)
-	joinScript         = roomScript(joinLua)
-	positionScript     = roomScript(positionLua)
-	heartbeatScript    = roomScript(heartbeatLua)
-	admitScript        = roomScript(admitLua)
-	startSessionScript = roomScript(startSessionLua)
-	releaseScript      = roomScript(releaseLua)
-	appendAuditScript  = roomScript(appendAuditLua)
+	seedScript           = roomScript(seedLua)
+	createScript         = roomScript(createLua)
+	updateScript         = roomScript(updateLua)
+	resetScript          = roomScript(resetLua)
+	snapshotScript       = roomScript(snapshotLua)
+	joinScript           = roomScript(joinLua)
+	positionScript       = roomScript(positionLua)
+	heartbeatScript      = roomScript(heartbeatLua)
+	admitScript          = roomScript(admitLua)
+	startSessionScript   = roomScript(startSessionLua)
+	releaseScript        = roomScript(releaseLua)
+	appendAuditScript    = roomScript(appendAuditLua)
+	swapControllerScript = roomScript(swapControllerLua)
 )
 
 func roomScript(body string) *redis.Script {

@@ -89,6 +89,11 @@ func Run(t *testing.T, h Harness) {
 		{"AuditLogRejectsInvalid", testAuditLogRejectsInvalid},
 		{"AuditLogCapped", testAuditLogCapped},
 		{"AuditLogConcurrent", testAuditLogConcurrent},
+		{"ControllerStateStartsEmpty", testControllerStateStartsEmpty},
+		{"ControllerStateSwapRoundTrip", testControllerStateSwapRoundTrip},
+		{"ControllerStateStaleVersionFails", testControllerStateStaleVersionFails},
+		{"ControllerStateSwapOnceAmongRacers", testControllerStateSwapOnceAmongRacers},
+		{"ResetClearsControllerState", testResetClearsControllerState},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

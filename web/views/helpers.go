@@ -21,6 +21,22 @@ func aheadWords(n int64) string {
 	return "people are"
 }
 
+// placesWords returns the words after the number of places left.
+func placesWords(n int64) string {
+	if n == 1 {
+		return "place remains"
+	}
+	return "places remain"
+}
+
+// peopleWord returns "person" or "people" for n.
+func peopleWord(n int64) string {
+	if n == 1 {
+		return "person"
+	}
+	return "people"
+}
+
 // Duration formats d for a visitor: "less than a minute", "about 1 minute",
 // "about 12 minutes", "about 2 hours" or "about 2 h 5 min".
 func Duration(d time.Duration) string {

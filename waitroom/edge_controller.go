@@ -1,0 +1,226 @@
+package waitroom
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// RoomController is the admission controller of one room: where its
+// signals come from and the parameters of the control law.
+type RoomController struct {
+	// Signals reads the booking backend's signals. nil turns the
+	// controller off for the room.
+	Signals SignalSource
+	// Config holds the control law's parameters. Zero fields take the
+	// defaults; it should pass ControllerConfig.Validate.
+	Config ControllerConfig
+}
+
+// DecisionObserver receives every controller decision that an edge won and
+// applied to its room, for metrics.
+type DecisionObserver interface {
+	ObserveDecision(room string, d Decision)
+}
+
+// controllerCache is one edge's memory of a room's controller between ticks.
+// Its mutex is held for the whole control step, so one edge runs at most
+// one step per room at a time.
+type controllerCache struct {
+	mu sync.Mutex
+	// state is the stored state as this edge last read or wrote it, valid
+	// when known is true.
+	state ControllerState
+	known bool
+	// base and recent are snapshots kept for ObservedAdmissionRate: recent
+	// moves on once it is a period old, and base takes its place, so base
+	// is one to two periods older than the newest snapshot.
+	base, recent Snapshot
+	// lastSignals were read from the source at lastSignalsAt, on the
+	// store's clock. They stand in, marked stale, when the source fails.
+	lastSignals   Signals
+	lastSignalsAt time.Time
+}
+
+// control runs the room's admission controller for one tick. Every edge
+// calls it on every tick and decides once the stored state's last decision
+// is a period old. An edge applies its decision only when its
+// compare-and-set on the state's version succeeds. So the fleet applies one
+// decision per period, and losing an edge does not stop the controller.
+func (e *Edge) control(ctx context.Context, room string, c *roomCache) {
+	rc, ok := e.cfg.Controllers[room]
+	if !ok || rc.Signals == nil {
+		return
+	}
+
+	c.mu.Lock()
+	snap, fetched, lastErr := c.snap, !c.fetchedAt.IsZero(), c.lastErr
+	c.mu.Unlock()
+	if !fetched || lastErr != nil {
+		// The decision would rest on an old snapshot and an old clock.
+		return
+	}
+
+	ctl := &c.controller
+	ctl.mu.Lock()
+	defer ctl.mu.Unlock()
+
+	cfg := rc.Config.WithDefaults()
+	now := snap.Now
+	ctl.trackAdmissions(snap, cfg.Period)
+	if snap.Settings.Mode != ModeAuto || snap.State() != RoomOpen {
+		return
+	}
+	if ctl.known && now.Before(ctl.state.LastDecision.Add(cfg.Period)) {
+		return
+	}
+
+	state, err := e.store.ControllerState(ctx, room)
+	if err != nil {
+		e.log.Warn("reading controller state failed", "room", room, "err", err)
+		return
+	}
+	ctl.state, ctl.known = state, true
+	if now.Before(state.LastDecision.Add(cfg.Period)) {
+		return
+	}
+
+	e.decide(ctx, room, c, rc, cfg, state, snap)
+}
+
+// decide makes one decision from state and, when its compare-and-set wins,
+// applies it to the room. The caller holds c.controller.mu.
+func (e *Edge) decide(ctx context.Context, room string, c *roomCache, rc RoomController, cfg ControllerConfig, state ControllerState, snap Snapshot) {
+	ctl := &c.controller
+	now := snap.Now
+
+	sig := e.readSignals(ctx, room, rc.Signals, ctl, now)
+	base := ctl.base
+	if base.Now.IsZero() {
+		base = ctl.recent
+	}
+	sig = sig.WithRoom(snap, ObservedAdmissionRate(base, snap))
+
+	if state.Version == 0 && state.AppliedPerMinute == 0 {
+		// The first decision's old rate is the rate the room had.
+		state.AppliedPerMinute = snap.Settings.RatePerMinute
+	}
+	d, next := Decide(cfg, state, sig, now)
+
+	swapped, err := e.store.SwapControllerState(ctx, room, state.Version, next)
+	if err != nil {
+		e.log.Warn("storing controller state failed", "room", room, "err", err)
+		ctl.known = false
+		return
+	}
+	if !swapped {
+		// Another edge decided this period; read its state next tick.
+		ctl.known = false
+		return
+	}
+	ctl.state = next
+
+	e.applyDecision(ctx, room, c, d)
+}
+
+// applyDecision sets the room's rate, and marks the room sold out when the
+// decision's reason is ReasonSoldOut.
+func (e *Edge) applyDecision(ctx context.Context, room string, c *roomCache, d Decision) {
+	e.log.Info("admission rate decided", "room", room, "decision", d)
+
+	// NOTE: a rate of 0 (ReasonWaitForHolds) stops the bucket's refill, but
+	// tokens already in it, at most the room's burst, still admit visitors.
+	patch := Patch{RatePerMinute: new(d.NewRatePerMinute)}
+	if d.SoldOut() {
+		patch.SoldOut = new(true)
+	}
+	// The decision is stored and no other edge will make it, so it is
+	// applied even when ctx ends meanwhile, as at shutdown. The store's own
+	// timeouts bound the call.
+	ctx = context.WithoutCancel(ctx)
+	if _, err := e.store.UpdateRoom(ctx, room, patch); err != nil {
+		// The state is stored, so this decision is not made again; the
+		// next period's decision sets the rate anew.
+		e.log.Error("applying controller decision failed", "room", room, "reason", string(d.Reason), "err", err)
+		return
+	}
+	if e.decisions != nil {
+		e.decisions.ObserveDecision(room, d)
+	}
+
+	// Waiting visitors should see the new rate or sold out on their next
+	// poll, not a tick later.
+	if _, err := e.refreshSnapshot(ctx, room, c); err != nil {
+		e.log.Warn("snapshot refresh failed", "room", room, "err", err)
+	}
+}
+
+// readSignals reads the room's signals. When the source fails, it logs the
+// error and returns the last signals read, aged by the time since and
+// without place counts. With no earlier read it returns zero signals,
+// which Decide treats as stale.
+func (e *Edge) readSignals(ctx context.Context, room string, src SignalSource, ctl *controllerCache, now time.Time) Signals {
+	sig, err := src.Signals(ctx, now)
+	if err == nil {
+		ctl.lastSignals, ctl.lastSignalsAt = sig, now
+		e.notePlaces(room, sig, now)
+		return sig
+	}
+	e.log.Warn("reading controller signals failed", "room", room, "err", err)
+
+	stale := ctl.lastSignals
+	if !ctl.lastSignalsAt.IsZero() {
+		stale.Staleness += now.Sub(ctl.lastSignalsAt)
+	}
+	// Old place counts must not declare the room sold out.
+	stale.HasInventory = false
+	stale.RemainingPlaces, stale.HeldPlaces = 0, 0
+	stale.MostFreeInSlot, stale.MostFreeOrHeldInSlot = 0, 0
+	return stale
+}
+
+// trackAdmissions keeps base and recent for ObservedAdmissionRate.
+func (ctl *controllerCache) trackAdmissions(snap Snapshot, period time.Duration) {
+	switch {
+	case ctl.recent.Now.IsZero():
+		ctl.recent = snap
+	case snap.Now.Sub(ctl.recent.Now) >= period:
+		ctl.base, ctl.recent = ctl.recent, snap
+	}
+}
+
+// notePlaces keeps the free places of sig for the waiting page under the
+// room cache's mutex, not the controller's, so that polls do not wait for
+// a control step's calls to the source and the store.
+func (e *Edge) notePlaces(room string, sig Signals, now time.Time) {
+	c := e.cache(room)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !sig.HasInventory {
+		c.places, c.placesAt = 0, time.Time{}
+		return
+	}
+	c.places, c.placesAt = sig.RemainingPlaces, now
+}
+
+// withPlaces adds the places outlook to the status of a waiting visitor
+// when the room's controller has read the free places within its
+// StaleAfter. The estimate counts DefaultPlacesPerVisitor places per order.
+func (e *Edge) withPlaces(room string, st Status) Status {
+	rc, ok := e.cfg.Controllers[room]
+	if !ok || st.State != StateWaiting {
+		return st
+	}
+	c := e.cache(room)
+	c.mu.Lock()
+	places, at, active := c.places, c.placesAt, c.snap.Active
+	c.mu.Unlock()
+
+	staleAfter := rc.Config.WithDefaults().StaleAfter
+	if at.IsZero() || st.Now.Sub(at) > staleAfter {
+		return st
+	}
+	st.Places = EstimatePlaces(places, active, st.Ahead, DefaultPlacesPerVisitor)
+	st.PlacesKnown = true
+	return st
+}
