@@ -17,7 +17,7 @@ type EdgeConfig struct {
 	// RoomListEvery is how often the edge looks for rooms created elsewhere.
 	// Default 2s.
 	RoomListEvery time.Duration
-	// StaleAfter is how old a snapshot may be before status answers carry
+	// StaleAfter is how old a snapshot may be before status responses carry
 	// a notice that the figures may be out of date. Default 3s.
 	StaleAfter time.Duration
 	// Limits bound each admission step. Default DefaultAdmitLimits.
@@ -53,7 +53,7 @@ func (c EdgeConfig) withDefaults() EdgeConfig {
 	return c
 }
 
-// TickObserver is told the outcome of every admission step an edge runs,
+// TickObserver receives the outcome of every admission step an edge runs,
 // for metrics and logs.
 type TickObserver interface {
 	ObserveTick(room string, res AdmitResult, err error, took time.Duration)
@@ -61,7 +61,7 @@ type TickObserver interface {
 
 // Edge is one process's view of the waiting rooms: it keeps a snapshot of
 // each room, buffers heartbeats, runs the admission step every tick and
-// answers joins and status polls. Several edges may share one store.
+// serves joins and status polls. Several edges may share one store.
 type Edge struct {
 	store     Store
 	keys      Keys
@@ -384,14 +384,14 @@ func (e *Edge) Join(ctx context.Context, room string, ticket *Ticket) (JoinResul
 	return JoinResult{Place: place, Ticket: t}, nil
 }
 
-// Status is what a waiting visitor is told about their place.
+// Status is the information a waiting visitor gets about their place.
 type Status struct {
 	State     VisitorState
 	RoomState RoomState
 	Settings  Settings
 	// Sequence is 0 in the pre-queue.
 	Sequence int64
-	// Ahead is exact near the head and estimated elsewhere; Exact says which.
+	// Ahead is exact near the head and estimated elsewhere; Exact reports which.
 	Ahead int64
 	Exact bool
 	// Wait is the estimated wait; WaitKnown is false when there is none.

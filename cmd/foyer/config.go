@@ -125,7 +125,7 @@ func DefaultConfig() Config {
 func defaultRooms() []RoomConfig {
 	return []RoomConfig{{
 		ID:            "demo",
-		Title:         "Demo exhibition",
+		Title:         "Foyer demo museum",
 		Event:         "demo",
 		RatePerMinute: 30,
 		Burst:         5,

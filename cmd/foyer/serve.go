@@ -103,6 +103,12 @@ func openRedis(ctx context.Context, url string, poolSize int) (*redis.Client, er
 	defer cancel()
 	if err := client.Ping(pingCtx).Err(); err != nil {
 		client.Close()
+		var reply redis.Error
+		if errors.As(err, &reply) {
+			// The server answered, so the address is right but the URL's
+			// database, user or password is not.
+			return nil, fmt.Errorf("Redis at %s rejected the connection: %w; check the database number, user and password in the URL", redactURL(url), err)
+		}
 		return nil, fmt.Errorf("cannot reach Redis at %s: %w; start redis-server there or fix --redis / FOYER_REDIS_URL", redactURL(url), err)
 	}
 	return client, nil
@@ -194,6 +200,14 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	log := newLogger(cfg, logOut)
 	redis.SetLogger(newRedisLogger(log))
 
+	// Bind the port first, so a port in use fails at once, before any
+	// store is touched or any room is seeded.
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w; stop the process that uses it or choose another address with --listen", cfg.Listen, errors.Unwrap(err))
+	}
+	defer ln.Close()
+
 	keys, err := loadKeys(cfg, log)
 	if err != nil {
 		return err
@@ -218,6 +232,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	if err := createEvents(ctx, st.booking, cfg.Events, cfg.demoEvent, log); err != nil {
 		return err
 	}
+	warnMissingEvents(ctx, st.booking, seeds, log)
 	bookingService, err := newBookingService(cfg, st, log)
 	if err != nil {
 		return err
@@ -258,11 +273,6 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 		log.Info("organizer console is on at /admin", "accounts", len(accounts))
 	}
 
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
-	}
-
 	edgeCtx, stopEdge := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -283,7 +293,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	case err = <-served:
 		log.Error("HTTP server stopped unexpectedly", "err", err)
 	case <-ctx.Done():
-		log.Info("stopping: no new joins, finishing requests in flight", "timeout", cfg.ShutdownTimeout)
+		log.Info("stopping: no new joins, finishing requests in flight", "timeout", cfg.ShutdownTimeout.String())
 		if serr := server.Shutdown(cfg.ShutdownTimeout); serr != nil {
 			log.Warn("shutdown timed out with requests still open", "err", serr)
 		}
@@ -304,4 +314,22 @@ func storeName(cfg Config) string {
 		return "memory"
 	}
 	return "redis"
+}
+
+// warnMissingEvents logs a warning for each room whose event the booking
+// store does not have, because its admitted visitors would find no booking
+// page.
+func warnMissingEvents(ctx context.Context, store booking.Store, rooms []waitroom.Settings, log *slog.Logger) {
+	for _, room := range rooms {
+		if room.Event == "" {
+			continue
+		}
+		_, err := store.Event(ctx, room.Event)
+		switch {
+		case errors.Is(err, booking.ErrUnknownEvent):
+			log.Warn("room guards an event that does not exist, so its admitted visitors will find no booking page; add the event to the configuration or create it through the admin API", "room", room.ID, "event", room.Event)
+		case err != nil:
+			log.Warn("could not check the room's event", "room", room.ID, "event", room.Event, "err", err)
+		}
+	}
 }
