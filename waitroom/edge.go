@@ -419,8 +419,8 @@ type Status struct {
 	Now time.Time
 }
 
-// Status answers a poll for the holder of ticket. A visitor far from the
-// head is answered from the room snapshot and the ticket alone, with no store
+// Status handles a poll for the holder of ticket. A visitor far from the
+// head is served from the room snapshot and the ticket alone, with no store
 // call; near the head the exact place is read. Either way the poll counts as
 // a heartbeat. ErrVisitorNotFound means the ticket's place no longer exists
 // (the room was reset, or the store lost its state).
@@ -447,8 +447,8 @@ func (e *Edge) Status(ctx context.Context, t Ticket) (Status, error) {
 
 	place, err := e.store.Position(ctx, t.Room, t.Visitor)
 	if errors.Is(err, ErrUnavailable) {
-		// The visitor keeps the last known estimate and is told it may be
-		// out of date.
+		// The visitor keeps the last known estimate, with a warning that it
+		// may be out of date.
 		st.Degraded = true
 		return e.withPlaces(t.Room, estimateStatus(t, st, snap)), nil
 	}
@@ -469,7 +469,7 @@ func (e *Edge) Status(ctx context.Context, t Ticket) (Status, error) {
 	return e.withPlaces(t.Room, st), nil
 }
 
-// answerFromSnapshot reports whether a poll can be answered without reading
+// answerFromSnapshot reports whether a poll can be served without reading
 // the visitor's place: the snapshot is fresh, and the visitor is either far
 // from the head or in the pre-queue before opening.
 func (e *Edge) answerFromSnapshot(t Ticket, view RoomView) bool {
@@ -506,7 +506,7 @@ func (e *Edge) AdmissionToken(room, event, visitor string, now, deadline time.Ti
 	return IssueAdmissionToken(e.keys.Signing, room, event, visitor, now, deadline)
 }
 
-// RoomForEvent returns the id of a room this edge knows that guards event.
+// RoomForEvent returns the id of a room in this edge's cache that guards event.
 func (e *Edge) RoomForEvent(event string) (string, bool) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
