@@ -60,6 +60,12 @@ type Config struct {
 	// WebhookSecret signs payment webhooks (HMAC-SHA256), at least 32
 	// characters; empty makes a temporary one. Prefer FOYER_WEBHOOK_SECRET.
 	WebhookSecret string `yaml:"webhook_secret"`
+	// RehearsalConcurrency is how many booking holds and confirmations may
+	// run at once, for a rehearsal against a known capacity. 0 is no limit.
+	RehearsalConcurrency int `yaml:"rehearsal_concurrency"`
+	// RehearsalServiceTime is added to each booking hold and confirmation
+	// while it takes one of the RehearsalConcurrency places. 0 adds nothing.
+	RehearsalServiceTime time.Duration `yaml:"rehearsal_service_time"`
 	// Rooms are seeded into the store where absent at every start.
 	Rooms []RoomConfig `yaml:"rooms"`
 	// Events are created in the booking store where absent at every start.
@@ -175,6 +181,20 @@ func ApplyEnv(cfg Config, getenv func(string) string) (Config, error) {
 		}
 		cfg.JoinsPerMinutePerIP = n
 	}
+	if v := getenv("FOYER_REHEARSAL_CONCURRENCY"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return cfg, fmt.Errorf("FOYER_REHEARSAL_CONCURRENCY=%q is invalid: use a whole number, 0 for no limit", v)
+		}
+		cfg.RehearsalConcurrency = n
+	}
+	if v := getenv("FOYER_REHEARSAL_SERVICE_TIME"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return cfg, fmt.Errorf("FOYER_REHEARSAL_SERVICE_TIME=%q is invalid: use a duration such as 100ms, 0 to add nothing", v)
+		}
+		cfg.RehearsalServiceTime = d
+	}
 	if v := getenv("FOYER_SECURE_COOKIES"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -216,6 +236,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("shutdown_timeout %s is invalid: use a duration from 1s to 10m", c.ShutdownTimeout)
 	case c.JoinsPerMinutePerIP < 0:
 		return fmt.Errorf("joins_per_minute_per_ip %v is invalid: use 0 (off) or a positive number", c.JoinsPerMinutePerIP)
+	case c.RehearsalConcurrency < 0 || c.RehearsalConcurrency > 100000:
+		return fmt.Errorf("rehearsal_concurrency %d is invalid: use a whole number from 0 (no limit) to 100000", c.RehearsalConcurrency)
+	case c.RehearsalServiceTime < 0 || c.RehearsalServiceTime > 10*time.Second:
+		return fmt.Errorf("rehearsal_service_time %s is invalid: use a duration from 0 (none) to 10s", c.RehearsalServiceTime)
 	case c.AdminToken != "" && len(c.AdminToken) < 16:
 		return fmt.Errorf("admin token is %d characters long: use at least 16 random characters", len(c.AdminToken))
 	}

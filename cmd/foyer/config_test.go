@@ -52,6 +52,10 @@ func TestConfigValidateAccepts(t *testing.T) {
 		{"shortest tick", func(c *Config) { c.Tick = 10 * time.Millisecond }},
 		{"longest shutdown timeout", func(c *Config) { c.ShutdownTimeout = 10 * time.Minute }},
 		{"no rooms", func(c *Config) { c.Rooms = nil }},
+		{"rehearsal at its largest", func(c *Config) {
+			c.RehearsalConcurrency = 100000
+			c.RehearsalServiceTime = 10 * time.Second
+		}},
 		{"room opening at a time with offset", func(c *Config) {
 			c.Rooms = []RoomConfig{{ID: "expo", Event: "expo", OpensAt: "2026-03-02T09:00:00+01:00"}}
 		}},
@@ -150,6 +154,26 @@ func TestConfigValidateRejects(t *testing.T) {
 			name:   "joins_per_minute_per_ip negative",
 			change: func(c *Config) { c.JoinsPerMinutePerIP = -1 },
 			want:   []string{"joins_per_minute_per_ip", "-1", "0 (off) or a positive number"},
+		},
+		{
+			name:   "rehearsal_concurrency negative",
+			change: func(c *Config) { c.RehearsalConcurrency = -1 },
+			want:   []string{"rehearsal_concurrency", "-1", "0 (no limit) to 100000"},
+		},
+		{
+			name:   "rehearsal_concurrency too large",
+			change: func(c *Config) { c.RehearsalConcurrency = 100001 },
+			want:   []string{"rehearsal_concurrency", "100001", "0 (no limit) to 100000"},
+		},
+		{
+			name:   "rehearsal_service_time negative",
+			change: func(c *Config) { c.RehearsalServiceTime = -time.Millisecond },
+			want:   []string{"rehearsal_service_time", "-1ms", "0 (none) to 10s"},
+		},
+		{
+			name:   "rehearsal_service_time too long",
+			change: func(c *Config) { c.RehearsalServiceTime = 11 * time.Second },
+			want:   []string{"rehearsal_service_time", "11s", "0 (none) to 10s"},
 		},
 		{
 			name:   "admin token too short",
@@ -349,6 +373,8 @@ func TestApplyEnvSetsFields(t *testing.T) {
 		"FOYER_PROXY_HEADER":            "X-Real-IP",
 		"FOYER_JOINS_PER_MINUTE_PER_IP": "12.5",
 		"FOYER_SECURE_COOKIES":          "true",
+		"FOYER_REHEARSAL_CONCURRENCY":   "8",
+		"FOYER_REHEARSAL_SERVICE_TIME":  "100ms",
 	}
 
 	got, err := ApplyEnv(DefaultConfig(), func(name string) string { return env[name] })
@@ -370,6 +396,8 @@ func TestApplyEnvSetsFields(t *testing.T) {
 		{"ProxyHeader", got.ProxyHeader, "X-Real-IP"},
 		{"JoinsPerMinutePerIP", got.JoinsPerMinutePerIP, 12.5},
 		{"SecureCookies", got.SecureCookies, true},
+		{"RehearsalConcurrency", got.RehearsalConcurrency, 8},
+		{"RehearsalServiceTime", got.RehearsalServiceTime, 100 * time.Millisecond},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -401,6 +429,8 @@ func TestApplyEnvRejectsInvalid(t *testing.T) {
 	}{
 		{"FOYER_JOINS_PER_MINUTE_PER_IP", "lots", []string{"FOYER_JOINS_PER_MINUTE_PER_IP", `"lots"`, "use a number"}},
 		{"FOYER_SECURE_COOKIES", "yes please", []string{"FOYER_SECURE_COOKIES", `"yes please"`, "true or false"}},
+		{"FOYER_REHEARSAL_CONCURRENCY", "eight", []string{"FOYER_REHEARSAL_CONCURRENCY", `"eight"`, "whole number"}},
+		{"FOYER_REHEARSAL_SERVICE_TIME", "100", []string{"FOYER_REHEARSAL_SERVICE_TIME", `"100"`, "duration such as 100ms"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -32,6 +32,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (Co
 	bookingRedisURL := fs.String("booking-redis", "", "Redis URL for booking data, run with appendfsync always; default --redis (env FOYER_BOOKING_REDIS_URL)")
 	keysDir := fs.String("keys", "", "directory of keys made by 'foyer keys'; without it temporary keys are made (env FOYER_KEYS_DIR)")
 	logLevel := fs.String("log-level", "", "debug, info, warn or error (env FOYER_LOG_LEVEL; default info)")
+	rehearsalConcurrency := fs.Int("rehearsal-concurrency", 0, "booking holds and confirmations that may run at once, for a rehearsal; 0 is no limit (env FOYER_REHEARSAL_CONCURRENCY)")
+	rehearsalServiceTime := fs.Duration("rehearsal-service-time", 0, "time added to each booking hold and confirmation, for a rehearsal, such as 100ms; 0 adds nothing (env FOYER_REHEARSAL_SERVICE_TIME)")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -60,6 +62,16 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (Co
 	override(&cfg.BookingRedisURL, *bookingRedisURL)
 	override(&cfg.KeysDir, *keysDir)
 	override(&cfg.LogLevel, *logLevel)
+	// Zero is a valid value for both, so only flags given on the command
+	// line override the file and the environment.
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "rehearsal-concurrency":
+			cfg.RehearsalConcurrency = *rehearsalConcurrency
+		case "rehearsal-service-time":
+			cfg.RehearsalServiceTime = *rehearsalServiceTime
+		}
+	})
 	if len(cfg.Rooms) == 0 {
 		cfg.Rooms = defaultRooms()
 		cfg.demoEvent = len(cfg.Events) == 0
@@ -217,6 +229,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 		return err
 	}
 	defer st.close()
+	st.booking = throttleForRehearsal(cfg, st.booking, log)
 
 	seeds := make([]waitroom.Settings, 0, len(cfg.Rooms))
 	for _, rc := range cfg.Rooms {
@@ -307,6 +320,22 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// throttleForRehearsal wraps store in a booking.RehearsalStore when either
+// rehearsal setting is on, so the booking core has a known capacity.
+func throttleForRehearsal(cfg Config, store booking.Store, log *slog.Logger) booking.Store {
+	if cfg.RehearsalConcurrency == 0 && cfg.RehearsalServiceTime == 0 {
+		return store
+	}
+
+	attrs := []any{"concurrency", cfg.RehearsalConcurrency, "service_time", cfg.RehearsalServiceTime.String()}
+	if cfg.RehearsalConcurrency > 0 && cfg.RehearsalServiceTime > 0 {
+		perSecond := float64(cfg.RehearsalConcurrency) / cfg.RehearsalServiceTime.Seconds()
+		attrs = append(attrs, "capacity_per_second", perSecond)
+	}
+	log.Warn("booking core is throttled for a rehearsal: holds and confirmations are limited and slowed; unset rehearsal_concurrency and rehearsal_service_time for production", attrs...)
+	return booking.NewRehearsalStore(store, cfg.RehearsalConcurrency, cfg.RehearsalServiceTime)
 }
 
 func storeName(cfg Config) string {
