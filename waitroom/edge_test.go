@@ -15,7 +15,7 @@ import (
 	"foyer/waitroom/memstore"
 )
 
-// fakeClock is a clock that moves only when the test says so.
+// fakeClock is a clock that moves only when the test advances it.
 type fakeClock struct {
 	mu  sync.Mutex
 	now time.Time
@@ -33,7 +33,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// watchedStore counts Position calls and can be told to fail like a lost
+// watchedStore counts Position calls and can be switched to fail like a lost
 // Redis, so tests can see which polls reach the store.
 type watchedStore struct {
 	waitroom.Store

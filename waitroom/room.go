@@ -56,9 +56,9 @@ const (
 	DefaultHeartbeatGrace  = 90 * time.Second
 )
 
-// MaxRefreshInterval is the longest interval a waiting page is told to wait
+// MaxRefreshInterval is the longest interval a waiting page is asked to wait
 // before it polls again, jitter included. HeartbeatGrace must be longer than
-// this plus a tick, or visitors who poll as told would be skipped.
+// this plus a tick, or visitors who poll at that interval would be skipped.
 const MaxRefreshInterval = 36 * time.Second
 
 var roomIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)

@@ -36,7 +36,7 @@ const (
 	StateExpired VisitorState = "expired"
 )
 
-// Place is a visitor's place in a room as the store sees it.
+// Place is a visitor's place in a room as the store records it.
 type Place struct {
 	Visitor string
 	State   VisitorState
@@ -57,7 +57,7 @@ type Place struct {
 }
 
 // Snapshot is a room's settings and counters read in one store call. Edges
-// keep one per room and answer most status polls from it.
+// keep one per room and serve most status polls from it.
 type Snapshot struct {
 	Settings Settings
 	// Now is the store's clock when the snapshot was read.

@@ -14,7 +14,7 @@ import (
 )
 
 // Ticket is a visitor's queue ticket. It travels in a signed cookie, so an
-// edge can answer a status poll from the ticket and its room snapshot alone.
+// edge can serve a status poll from the ticket and its room snapshot alone.
 type Ticket struct {
 	Room    string
 	Visitor string

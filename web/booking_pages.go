@@ -489,9 +489,9 @@ func extendProblem(err error) *apiError {
 	return api
 }
 
-// backToCheckout answers a GET of a checkout form's path, as a reload after
-// a declined card sends, with a 303 to the checkout page, which shows the
-// hold as it is now.
+// backToCheckout redirects a GET of a checkout form's path, which a reload
+// after a declined card sends, with a 303 to the checkout page. That page
+// shows the hold as it is now.
 func (s *Server) backToCheckout(c *fiber.Ctx) error {
 	event, err := eventParam(c)
 	if err != nil {

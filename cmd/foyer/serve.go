@@ -104,7 +104,7 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 
 // openRedis connects to url with an explicit pool size and short timeouts,
 // so a lost Redis fails requests fast instead of hanging them, and checks
-// that the server answers.
+// that the server replies to PING.
 func openRedis(ctx context.Context, url string, poolSize int) (*redis.Client, error) {
 	client, err := redisstore.NewClient(url, redisstore.ClientOptions{PoolSize: poolSize})
 	if err != nil {
@@ -117,7 +117,7 @@ func openRedis(ctx context.Context, url string, poolSize int) (*redis.Client, er
 		client.Close()
 		var reply redis.Error
 		if errors.As(err, &reply) {
-			// The server answered, so the address is right but the URL's
+			// The server replied, so the address is right but the URL's
 			// database, user or password is not.
 			return nil, fmt.Errorf("Redis at %s rejected the connection: %w; check the database number, user and password in the URL", redactURL(url), err)
 		}
