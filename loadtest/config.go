@@ -116,11 +116,12 @@ type Behavior struct {
 
 // Thresholds are the limits the checks apply.
 type Thresholds struct {
-	// MinTau is the lowest Kendall tau-b of admission order against join
-	// order that passes. About 0.99 is expected on one edge.
+	// MinTau is the lowest Kendall tau of admission order against join
+	// order that passes, counted over pairs of joins in clear order. A fair
+	// server scores 1 on one edge or many.
 	MinTau float64 `yaml:"min_tau" json:"min_tau"`
 	// TieWindow is the width of the join-time bins whose visitors count as
-	// joining at the same moment.
+	// joining at the same moment in the tau-b the report also shows.
 	TieWindow time.Duration `yaml:"tie_window" json:"tie_window"`
 	// RateTolerance is the allowed relative difference between the mean
 	// admission rate while visitors waited and the configured rate.

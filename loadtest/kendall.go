@@ -111,3 +111,72 @@ func cmpInt(a, b int64) int {
 	}
 	return 0
 }
+
+// Span is one visitor's join seen from the client: when the request was
+// sent, when its response came back, and the visitor's admission position Y.
+type Span struct {
+	Sent, Received int64
+	Y              int64
+}
+
+// ClearOrderTau is Kendall's tau over the pairs of spans in clear time
+// order: pairs where one response came back before the other request was
+// sent. A server that numbers joins in arrival order and admits by number
+// puts every such pair in order, however slow or reordered the network,
+// so it scores exactly 1. Pairs whose requests overlapped are left out, as
+// are pairs with equal Y. It returns (concordant - discordant) /
+// (concordant + discordant) and the number of pairs counted; ok is false
+// when no pair is in clear order. It runs in O(n log n) with a Fenwick
+// tree over the ranks of Y.
+func ClearOrderTau(spans []Span) (tau float64, counted int64, ok bool) {
+	n := len(spans)
+	ys := make([]int64, n)
+	for i, s := range spans {
+		ys[i] = s.Y
+	}
+	slices.Sort(ys)
+	ys = slices.Compact(ys)
+	rank := func(y int64) int {
+		r, _ := slices.BinarySearch(ys, y)
+		return r + 1 // Fenwick indices start at 1
+	}
+
+	bySent := slices.Clone(spans)
+	slices.SortFunc(bySent, func(a, b Span) int { return cmpInt(a.Sent, b.Sent) })
+	byReceived := slices.Clone(spans)
+	slices.SortFunc(byReceived, func(a, b Span) int { return cmpInt(a.Received, b.Received) })
+
+	tree := make([]int64, len(ys)+1)
+	add := func(i int) {
+		for ; i < len(tree); i += i & -i {
+			tree[i]++
+		}
+	}
+	below := func(i int) int64 { // inserted spans with rank <= i
+		var sum int64
+		for ; i > 0; i -= i & -i {
+			sum += tree[i]
+		}
+		return sum
+	}
+
+	var concordant, discordant, inserted int64
+	next := 0
+	for _, s := range bySent {
+		// Every span whose response came back before s was sent is clearly
+		// earlier.
+		for next < n && byReceived[next].Received < s.Sent {
+			add(rank(byReceived[next].Y))
+			next++
+			inserted++
+		}
+		r := rank(s.Y)
+		concordant += below(r - 1)
+		discordant += inserted - below(r)
+	}
+	counted = concordant + discordant
+	if counted == 0 {
+		return 0, 0, false
+	}
+	return float64(concordant-discordant) / float64(counted), counted, true
+}

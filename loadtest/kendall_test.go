@@ -3,6 +3,7 @@ package loadtest
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -101,5 +102,110 @@ func BenchmarkKendallTauB(b *testing.B) {
 	for b.Loop() {
 		copy(pairs, base)
 		KendallTauB(pairs)
+	}
+}
+
+// bruteClearOrderTau computes ClearOrderTau from its definition in O(n²).
+func bruteClearOrderTau(spans []Span) (float64, int64, bool) {
+	var concordant, discordant int64
+	for _, a := range spans {
+		for _, b := range spans {
+			if a.Received >= b.Sent || a.Y == b.Y {
+				continue // not in clear order, or tied
+			}
+			if a.Y < b.Y {
+				concordant++
+			} else {
+				discordant++
+			}
+		}
+	}
+	if concordant+discordant == 0 {
+		return 0, 0, false
+	}
+	return float64(concordant-discordant) / float64(concordant+discordant), concordant + discordant, true
+}
+
+func TestClearOrderTau(t *testing.T) {
+	cases := []struct {
+		name    string
+		spans   []Span
+		want    float64
+		counted int64
+		ok      bool
+	}{
+		{name: "in order", spans: []Span{{0, 5, 0}, {10, 15, 1}, {20, 25, 2}}, want: 1, counted: 3, ok: true},
+		{name: "reversed", spans: []Span{{0, 5, 2}, {10, 15, 1}, {20, 25, 0}}, want: -1, counted: 3, ok: true},
+		{name: "overlapping pair swapped is not counted", spans: []Span{{0, 10, 1}, {5, 15, 0}, {20, 25, 2}}, want: 1, counted: 2, ok: true},
+		{name: "answer at the moment of the next send overlaps", spans: []Span{{0, 10, 1}, {10, 20, 0}}, ok: false},
+		{name: "all overlap", spans: []Span{{0, 100, 0}, {1, 90, 1}, {2, 80, 2}}, ok: false},
+		{name: "none", ok: false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, counted, ok := ClearOrderTau(tc.spans)
+			if ok != tc.ok || counted != tc.counted {
+				t.Fatalf("got ok %v over %d pairs, want ok %v over %d", ok, counted, tc.ok, tc.counted)
+			}
+			if ok && got != tc.want {
+				t.Errorf("tau: got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestClearOrderTauMatchesDefinition(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for round := range 300 {
+		n := rng.IntN(50)
+		spans := make([]Span, n)
+		for i := range spans {
+			sent := rng.Int64N(100)
+			// Latencies up to the whole range make many overlaps; a small
+			// Y range makes ties.
+			spans[i] = Span{Sent: sent, Received: sent + rng.Int64N(1+int64(round%40)), Y: rng.Int64N(30)}
+		}
+		want, wantCounted, wantOK := bruteClearOrderTau(spans)
+		got, gotCounted, gotOK := ClearOrderTau(spans)
+		if gotOK != wantOK || gotCounted != wantCounted || math.Abs(got-want) > 1e-12 {
+			t.Fatalf("round %d, %v: got %v over %d (%v), want %v over %d (%v)", round, spans, got, gotCounted, gotOK, want, wantCounted, wantOK)
+		}
+	}
+}
+
+// TestClearOrderTauIgnoresSlowNetwork shows why the check counts only
+// pairs in clear order: a fair server that numbers joins as they arrive
+// scores 1 however much the network delays and reorders requests.
+func TestClearOrderTauIgnoresSlowNetwork(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	type join struct {
+		span    Span
+		arrived int64
+	}
+	joins := make([]join, 2000)
+	for i := range joins {
+		sent := int64(i) * 5
+		there, back := rng.Int64N(300), rng.Int64N(300)
+		joins[i] = join{span: Span{Sent: sent, Received: sent + there + back}, arrived: sent + there}
+	}
+	// The server admits in arrival order.
+	order := make([]int, len(joins))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmpInt(joins[a].arrived, joins[b].arrived) })
+	spans := make([]Span, len(joins))
+	pairs := make([]Pair, len(joins))
+	for position, i := range order {
+		spans[i] = joins[i].span
+		spans[i].Y = int64(position)
+		pairs[i] = Pair{X: joins[i].span.Sent / 5, Y: int64(position)}
+	}
+	tau, counted, ok := ClearOrderTau(spans)
+	if !ok || tau != 1 {
+		t.Errorf("clear-order tau of a fair server: got %v over %d pairs (ok %v), want 1", tau, counted, ok)
+	}
+	if tauB, _ := KendallTauB(pairs); tauB >= 0.99 {
+		t.Errorf("tau-b with 5-unit bins: got %.4f, want below 0.99 to show the reordering this test models", tauB)
 	}
 }

@@ -103,8 +103,8 @@ Options:
 	fs.BoolVar(&b.SkipBooking, "skip-booking", b.SkipBooking, "stop visitors once admitted, for a server without the booking API")
 
 	c := &s.Checks
-	fs.Float64Var(&c.MinTau, "min-tau", c.MinTau, "lowest passing Kendall tau-b of admission order against join order")
-	fs.DurationVar(&c.TieWindow, "tie-window", c.TieWindow, "joins this close together count as ties in the order check")
+	fs.Float64Var(&c.MinTau, "min-tau", c.MinTau, "lowest passing Kendall tau of admission order against join order, over joins in clear order")
+	fs.DurationVar(&c.TieWindow, "tie-window", c.TieWindow, "joins this close together count as ties in the reported tau-b")
 	fs.Float64Var(&c.RateTolerance, "rate-tolerance", c.RateTolerance, "allowed relative difference from the configured admission rate, 0 to 1")
 
 	e := &s.Engine
