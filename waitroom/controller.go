@@ -220,6 +220,7 @@ func Decide(cfg ControllerConfig, state ControllerState, s Signals, now time.Tim
 	}
 	next.RatePerMinute = rate
 	next.Headroom = o.headroom
+	next.LastActive = s.Active
 	if s.Samples >= cfg.MinSamples && o.reason != ReasonDecayStale {
 		next.LastP95 = s.LatencyP95
 	}

@@ -19,6 +19,22 @@ const (
 // breaching again on its way.
 const approachShare = 0.25
 
+// backlogGrowth and backlogSlack decide when the active admitted visitors
+// have grown since the last decision: by more than backlogGrowth of their
+// number plus backlogSlack visitors. Small changes are noise.
+const (
+	backlogGrowth = 0.2
+	backlogSlack  = 5
+)
+
+// backlogGrowing reports whether the room's active admitted visitors grew
+// since the last decision. By Little's law, at a steady admission rate
+// they grow when each visitor takes longer to book: the overload goes on.
+// A queue left by an overload that a cut has ended shrinks instead.
+func backlogGrowing(st ControllerState, s Signals) bool {
+	return st.LastActive > 0 && float64(s.Active) > float64(st.LastActive)*(1+backlogGrowth)+backlogSlack
+}
+
 // rampStreak is how many decisions in a row must show headroom before a
 // ramp. A backend loaded right at its capacity builds its queue slowly, so
 // one reading taken soon after a ramp can still look good.
@@ -105,13 +121,16 @@ func (c ControllerConfig) rateRule(st ControllerState, s Signals, now time.Time)
 // shows the load before it, so it justifies no second cut. After a cut,
 // latency stays high while the queue that built up before it drains:
 // within a deep cut's hold-off only errors cut again, and a breach no
-// larger than at the last decision waits.
+// larger than at the last decision waits. Both waits end when the active
+// admitted visitors keep growing: latency then stays high, or sits at the
+// histogram's top bound, because the overload goes on.
 func (c ControllerConfig) cutRule(st ControllerState, s Signals, now time.Time) (o outcome, ok bool) {
 	target := float64(c.TargetP95)
 	p95 := float64(s.LatencyP95)
 	measuredBeforeCut := s.WindowStart.Before(st.LastCut.Add(c.Settle))
-	inHoldOff := now.Before(st.HoldOffUntil)
-	draining := !st.LastCut.IsZero() && now.Sub(st.LastCut) <= 2*c.HoldOff && s.LatencyP95 <= st.LastP95
+	growing := backlogGrowing(st, s)
+	inHoldOff := now.Before(st.HoldOffUntil) && !growing
+	draining := !st.LastCut.IsZero() && now.Sub(st.LastCut) <= 2*c.HoldOff && s.LatencyP95 <= st.LastP95 && !growing
 	hold := func(reason Reason) (outcome, bool) {
 		return outcome{rate: st.RatePerMinute, ceiling: st.CeilingPerMinute, increases: st.Increases, reason: reason}, true
 	}

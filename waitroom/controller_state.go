@@ -33,6 +33,10 @@ type ControllerState struct {
 	// LastP95 is the latency p95 at the last decision that had enough
 	// samples.
 	LastP95 time.Duration `json:"last_p95"`
+	// LastActive is the room's active admitted visitors at the last
+	// decision: a backlog that keeps growing after a cut is an overload
+	// that goes on, not a queue that drains.
+	LastActive int64 `json:"last_active"`
 	// LastDecision, LastChange and LastCut are when the controller last
 	// decided, last changed RatePerMinute and last cut it.
 	LastDecision time.Time `json:"last_decision"`
@@ -58,6 +62,7 @@ const (
 	stateLastCut      = "last_cut_ms"
 	stateHoldOffUntil = "hold_off_until_ms"
 	stateLastReason   = "last_reason"
+	stateLastActive   = "last_active"
 )
 
 // Fields returns the state as string fields, such as a Redis hash holds.
@@ -77,6 +82,7 @@ func (s ControllerState) Fields() map[string]string {
 		stateLastCut:      formatMillis(s.LastCut),
 		stateHoldOffUntil: formatMillis(s.HoldOffUntil),
 		stateLastReason:   string(s.LastReason),
+		stateLastActive:   strconv.FormatInt(s.LastActive, 10),
 	}
 }
 
@@ -97,6 +103,7 @@ func ParseControllerState(fields map[string]string) (ControllerState, error) {
 		{stateVersion, &s.Version},
 		{stateIncreases, &s.Increases},
 		{stateHeadroom, &s.Headroom},
+		{stateLastActive, &s.LastActive},
 	}
 	for _, f := range counts {
 		v, ok := fields[f.name]

@@ -200,6 +200,36 @@ func TestDecideRules(t *testing.T) {
 			wantReason: waitroom.ReasonHoldDraining, wantRate: 1000,
 		},
 		{
+			name: "breach at the top bucket while the backlog grows after a cut",
+			state: with(func(st *waitroom.ControllerState) {
+				st.LastCut, st.LastChange, st.LastP95, st.LastActive = at(170), at(170), 5*time.Second, 200
+			}),
+			signals: signals(func(s *waitroom.Signals) {
+				s.LatencyP95, s.Active = 5*time.Second, 300
+			}),
+			wantReason: waitroom.ReasonDeepCut, wantRate: 500,
+		},
+		{
+			name: "breach within hold-off while the backlog grows",
+			state: with(func(st *waitroom.ControllerState) {
+				st.LastCut, st.LastChange, st.HoldOffUntil, st.LastP95, st.LastActive = at(180), at(180), at(210), 5*time.Second, 200
+			}),
+			signals: signals(func(s *waitroom.Signals) {
+				s.LatencyP95, s.Active = 5*time.Second, 300
+			}),
+			wantReason: waitroom.ReasonDeepCut, wantRate: 500,
+		},
+		{
+			name: "breach within hold-off while the backlog shrinks",
+			state: with(func(st *waitroom.ControllerState) {
+				st.LastCut, st.LastChange, st.HoldOffUntil, st.LastP95, st.LastActive = at(180), at(180), at(210), 5*time.Second, 200
+			}),
+			signals: signals(func(s *waitroom.Signals) {
+				s.LatencyP95, s.Active = 5*time.Second, 180
+			}),
+			wantReason: waitroom.ReasonHoldOff, wantRate: 1000,
+		},
+		{
 			name:       "within hold-off",
 			state:      with(func(st *waitroom.ControllerState) { st.HoldOffUntil = at(201) }),
 			signals:    signals(func(*waitroom.Signals) {}),
@@ -507,6 +537,7 @@ func TestControllerStateFields(t *testing.T) {
 		Increases:        2,
 		Headroom:         1,
 		LastP95:          500 * time.Millisecond,
+		LastActive:       310,
 		LastDecision:     at(10),
 		LastChange:       at(5),
 		LastCut:          at(1.5),
@@ -536,6 +567,7 @@ func TestControllerStateFields(t *testing.T) {
 		{"rate_per_minute": "fast"},
 		{"last_cut_ms": "yesterday"},
 		{"last_p95_ms": "-5"},
+		{"last_active": "-1"},
 	} {
 		if _, err := waitroom.ParseControllerState(bad); err == nil {
 			t.Errorf("fields %v: got nil error, want one", bad)

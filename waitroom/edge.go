@@ -30,8 +30,16 @@ type EdgeConfig struct {
 	Rooms []Settings
 	// Controllers are the admission controllers of rooms by room id. A
 	// controller decides only while its room is open and in mode auto. A
-	// room in mode auto without one keeps the rate it has.
+	// room in mode auto without one, and without a DefaultController,
+	// keeps the rate it has.
 	Controllers map[string]RoomController
+	// DefaultController, when set, builds the controller of a room that
+	// Controllers does not list, such as one created through the admin
+	// API. The edge calls it with the room's settings once it has read
+	// them, again only when the room's event changes, and keeps the
+	// result. It is called while the room's polls wait, so it must not
+	// block. ok false leaves the room without a controller.
+	DefaultController func(s Settings) (rc RoomController, ok bool)
 }
 
 func (c EdgeConfig) withDefaults() EdgeConfig {
@@ -86,6 +94,9 @@ type roomCache struct {
 	// reported none.
 	places   int64
 	placesAt time.Time
+	// defaultController is the controller that EdgeConfig.DefaultController
+	// built for the room, or nil until the edge calls it.
+	defaultController *builtController
 
 	controller controllerCache
 }

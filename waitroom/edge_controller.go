@@ -48,8 +48,8 @@ type controllerCache struct {
 // compare-and-set on the state's version succeeds. So the fleet applies one
 // decision per period, and losing an edge does not stop the controller.
 func (e *Edge) control(ctx context.Context, room string, c *roomCache) {
-	rc, ok := e.cfg.Controllers[room]
-	if !ok || rc.Signals == nil {
+	rc, ok := e.controllerFor(c, room)
+	if !ok {
 		return
 	}
 
@@ -123,13 +123,14 @@ func (e *Edge) decide(ctx context.Context, room string, c *roomCache, rc RoomCon
 	e.applyDecision(ctx, room, c, d)
 }
 
-// applyDecision sets the room's rate, and marks the room sold out when the
-// decision's reason is ReasonSoldOut.
+// applyDecision sets the room's rate, marks the room sold out when the
+// decision's reason is ReasonSoldOut, and adds the decision to the room's
+// decision history.
 func (e *Edge) applyDecision(ctx context.Context, room string, c *roomCache, d Decision) {
 	e.log.Info("admission rate decided", "room", room, "decision", d)
 
-	// NOTE: a rate of 0 (ReasonWaitForHolds) stops the bucket's refill, but
-	// tokens already in it, at most the room's burst, still admit visitors.
+	// A rate of 0 (ReasonSoldOut, ReasonWaitForHolds) admits no visitor,
+	// even with tokens left in the bucket, because Store.Admit empties it.
 	patch := Patch{RatePerMinute: new(d.NewRatePerMinute)}
 	if d.SoldOut() {
 		patch.SoldOut = new(true)
@@ -144,6 +145,7 @@ func (e *Edge) applyDecision(ctx context.Context, room string, c *roomCache, d D
 		e.log.Error("applying controller decision failed", "room", room, "reason", string(d.Reason), "err", err)
 		return
 	}
+	e.recordDecision(ctx, room, d)
 	if e.decisions != nil {
 		e.decisions.ObserveDecision(room, d)
 	}
@@ -152,6 +154,15 @@ func (e *Edge) applyDecision(ctx context.Context, room string, c *roomCache, d D
 	// poll, not a tick later.
 	if _, err := e.refreshSnapshot(ctx, room, c); err != nil {
 		e.log.Warn("snapshot refresh failed", "room", room, "err", err)
+	}
+}
+
+// recordDecision adds an applied decision to the room's decision history,
+// for the organizer's dashboard. A failure is logged and changes nothing
+// else: the decision stays applied, and only the history misses it.
+func (e *Edge) recordDecision(ctx context.Context, room string, d Decision) {
+	if err := e.store.AppendDecision(ctx, room, d); err != nil {
+		e.log.Warn("storing controller decision failed", "room", room, "reason", string(d.Reason), "err", err)
 	}
 }
 
@@ -207,11 +218,14 @@ func (e *Edge) notePlaces(room string, sig Signals, now time.Time) {
 // when the room's controller has read the free places within its
 // StaleAfter. The estimate counts DefaultPlacesPerVisitor places per order.
 func (e *Edge) withPlaces(room string, st Status) Status {
-	rc, ok := e.cfg.Controllers[room]
-	if !ok || st.State != StateWaiting {
+	if st.State != StateWaiting {
 		return st
 	}
 	c := e.cache(room)
+	rc, ok := e.controllerFor(c, room)
+	if !ok {
+		return st
+	}
 	c.mu.Lock()
 	places, at, active := c.places, c.placesAt, c.snap.Active
 	c.mu.Unlock()
@@ -223,4 +237,42 @@ func (e *Edge) withPlaces(room string, st Status) Status {
 	st.Places = EstimatePlaces(places, active, st.Ahead, DefaultPlacesPerVisitor)
 	st.PlacesKnown = true
 	return st
+}
+
+// builtController is a controller that EdgeConfig.DefaultController built
+// for the room's event at the time.
+type builtController struct {
+	rc    RoomController
+	ok    bool
+	event string
+}
+
+// controllerFor returns the admission controller of room: its entry in
+// EdgeConfig.Controllers, or else the one EdgeConfig.DefaultController
+// builds from the room's settings. ok is false when the room has none, its
+// controller has no signal source, or the edge has not read its settings
+// yet.
+func (e *Edge) controllerFor(c *roomCache, room string) (RoomController, bool) {
+	if rc, ok := e.cfg.Controllers[room]; ok {
+		return rc, rc.Signals != nil
+	}
+	if e.cfg.DefaultController == nil {
+		return RoomController{}, false
+	}
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.fetchedAt.IsZero() {
+		return RoomController{}, false
+	}
+	settings := c.snap.Settings
+	if built := c.defaultController; built != nil && built.event == settings.Event {
+		return built.rc, built.ok
+	}
+
+	// Building under the mutex makes it once per room and event, however
+	// many polls and ticks ask at the same time.
+	rc, ok := e.cfg.DefaultController(settings)
+	c.defaultController = &builtController{rc: rc, ok: ok && rc.Signals != nil, event: settings.Event}
+	return rc, c.defaultController.ok
 }

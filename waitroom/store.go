@@ -137,8 +137,8 @@ type Store interface {
 	// validates the result and changes nothing when it is invalid.
 	UpdateRoom(ctx context.Context, room string, p Patch) (Settings, error)
 	// ResetRoom empties the room's line, pre-queue, active set, admission log,
-	// counters, bucket and controller state, keeping its settings and audit
-	// log. It is meant for rehearsals.
+	// counters, bucket, controller state and decision history, keeping its
+	// settings and audit log. It is meant for rehearsals.
 	ResetRoom(ctx context.Context, room string) error
 	// Rooms lists the ids of all rooms.
 	Rooms(ctx context.Context) ([]string, error)
@@ -163,7 +163,10 @@ type Store interface {
 	// Admit runs one admission step: it orders the pre-queue if the room has
 	// opened, frees expired active places, refills the token bucket from the
 	// store's clock and admits waiting visitors in sequence order while the
-	// bucket, MaxActive and limits allow, skipping abandoned visitors.
+	// bucket, MaxActive and limits allow, skipping abandoned visitors. While
+	// the room's RatePerMinute is 0 it admits nobody and empties the bucket,
+	// so admission starts again from an empty bucket, not with a burst, when
+	// the rate rises.
 	Admit(ctx context.Context, room string, limits AdmitLimits) (AdmitResult, error)
 	// AdmissionLog returns up to limit entries in admission order, starting
 	// after the first `after` entries.
@@ -198,7 +201,21 @@ type Store interface {
 	// milliseconds, as ControllerState.Fields writes them. It returns
 	// ErrRoomNotFound for an unknown room.
 	SwapControllerState(ctx context.Context, room string, expectedVersion int64, next ControllerState) (bool, error)
+	// AppendDecision adds d to the room's decision history as it is, with
+	// the decision's own At, and drops the oldest entries beyond
+	// MaxDecisions. Stores keep d as its JSON encoding, so times and
+	// durations come back as encoding/json decodes them. It returns
+	// ErrRoomNotFound for an unknown room.
+	AppendDecision(ctx context.Context, room string, d Decision) error
+	// Decisions returns up to limit entries of the room's decision history,
+	// the most recently appended first. It returns ErrRoomNotFound for an
+	// unknown room.
+	Decisions(ctx context.Context, room string, limit int) ([]Decision, error)
 }
+
+// MaxDecisions is how many controller decisions a store keeps per room:
+// 83 minutes at the default control period of 5 seconds.
+const MaxDecisions = 1000
 
 // MaxAuditEntries is how many audit entries a store keeps per room.
 const MaxAuditEntries = 1000

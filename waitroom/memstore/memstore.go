@@ -65,6 +65,9 @@ type room struct {
 	// controller is the admission controller's state, as the Redis store
 	// would return it. clearLine resets it.
 	controller waitroom.ControllerState
+	// decisions is the controller's decision history, oldest first, each
+	// entry as JSON like the Redis store keeps it. clearLine empties it.
+	decisions [][]byte
 
 	tokens        float64
 	bucketAt      time.Time
@@ -92,6 +95,7 @@ func (r *room) clearLine() {
 	r.tokens, r.bucketAt = 0, time.Time{}
 	r.admittedTotal, r.abandoned, r.skipRatio = 0, 0, 0
 	r.controller = waitroom.ControllerState{}
+	r.decisions = nil
 }
 
 func (s *Store) room(id string) (*room, error) {
@@ -410,6 +414,11 @@ func (s *Store) Admit(ctx context.Context, id string, limits waitroom.AdmitLimit
 	}
 
 	r.refill(now)
+	if r.settings.RatePerMinute == 0 {
+		// A rate of 0 admits no visitor. Tokens left from before must not
+		// admit a burst, now or when the rate rises again.
+		r.tokens = 0
+	}
 	res.Tokens = r.tokens
 	res.State = r.settings.State(now)
 	if res.State != waitroom.RoomOpen {

@@ -26,7 +26,10 @@
 //     survives ResetRoom;
 //   - :ctl, a hash of the admission controller's state in the fields of
 //     waitroom.ControllerState.Fields, replaced only by compare-and-set on
-//     its version.
+//     its version;
+//   - :decisions, the controller's decision history, a list of
+//     waitroom.Decision as JSON, newest first and capped at
+//     waitroom.MaxDecisions. ResetRoom deletes it with the state.
 //
 // The set "foyer:rooms" holds the ids of all rooms. It is written by its own
 // command after a room is created, never inside a room's script, so that
@@ -73,6 +76,7 @@ const (
 	keyLog
 	keyAudit
 	keyController
+	keyDecisions
 )
 
 // roomKeys returns the room's keys in the order the scripts take them.
@@ -89,6 +93,7 @@ func roomKeys(room string) []string {
 		prefix + ":log",
 		prefix + ":audit",
 		prefix + ":ctl",
+		prefix + ":decisions",
 	}
 }
 

@@ -38,6 +38,8 @@ var (
 	appendAuditLua string
 	//go:embed lua/swap_controller.lua
 	swapControllerLua string
+	//go:embed lua/append_decision.lua
+	appendDecisionLua string
 )
 
 var (
@@ -54,6 +56,7 @@ var (
 	releaseScript        = roomScript(releaseLua)
 	appendAuditScript    = roomScript(appendAuditLua)
 	swapControllerScript = roomScript(swapControllerLua)
+	appendDecisionScript = roomScript(appendDecisionLua)
 )
 
 func roomScript(body string) *redis.Script {

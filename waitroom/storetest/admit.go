@@ -87,7 +87,7 @@ func testTokenBucketStartsFullAndCaps(t *testing.T, f Fixture) {
 		t.Errorf("first Admit: got %v tokens, state %s, want 0, %s", res.Tokens, res.State, waitroom.RoomOpen)
 	}
 	if res := admit(t, f, room, unlimited); len(res.Admitted) != 0 {
-		t.Errorf("Admit at rate 0: got %d admitted, want 0", len(res.Admitted))
+		t.Errorf("Admit with an empty bucket: got %d admitted, want 0", len(res.Admitted))
 	}
 
 	// At the highest rate, 10 ms earn far more than the burst, but the bucket
@@ -402,3 +402,53 @@ func testUnknownRoomAndVisitor(t *testing.T, f Fixture) {
 }
 
 func second[T any](_ T, err error) error { return err }
+
+// testRateZeroAdmitsNone sets the rate of a room in each mode to 0 while
+// its bucket still has tokens: no visitor is admitted, and when the rate
+// rises again the bucket starts empty instead of admitting a burst.
+func testRateZeroAdmitsNone(t *testing.T, f Fixture) {
+	ctx := t.Context()
+	setRate := func(id string, rate float64) waitroom.Settings {
+		t.Helper()
+		settings, err := f.Store.UpdateRoom(ctx, id, waitroom.Patch{RatePerMinute: new(rate)})
+		if err != nil {
+			t.Fatalf("UpdateRoom(%s, rate %v): %v", id, rate, err)
+		}
+		return settings
+	}
+
+	for _, mode := range []waitroom.Mode{waitroom.ModeFixed, waitroom.ModeAuto} {
+		id := "rate-zero-" + string(mode)
+		createRoom(t, f, waitroom.Settings{ID: id, Burst: 5, MaxActive: 100, Mode: mode})
+		joinAll(t, f, id, "first")
+		checkVisitors(t, string(mode)+": Admit from a full bucket", admit(t, f, id, unlimited).Admitted, "first")
+		joinAll(t, f, id, "a", "b", "c")
+
+		settings := setRate(id, 0)
+		if settings.RatePerMinute != 0 || settings.Mode != mode {
+			t.Errorf("%s: UpdateRoom(rate 0): got rate %v, mode %s, want 0, %s", mode, settings.RatePerMinute, settings.Mode, mode)
+		}
+		res := admit(t, f, id, unlimited)
+		if len(res.Admitted) != 0 {
+			t.Errorf("%s: Admit at rate 0 with 4 tokens left: got %d admitted, want 0", mode, len(res.Admitted))
+		}
+		if res.Tokens != 0 {
+			t.Errorf("%s: Admit at rate 0: got %v tokens, want 0", mode, res.Tokens)
+		}
+		if snap := snapshot(t, f, id); snap.Waiting != 3 || snap.Active != 1 {
+			t.Errorf("%s: Snapshot at rate 0: got %d waiting, %d active, want 3, 1", mode, snap.Waiting, snap.Active)
+		}
+
+		// Back at a rate that earns no whole token within the test, the
+		// tokens from before rate 0 are gone.
+		setRate(id, frozenRate)
+		if res := admit(t, f, id, unlimited); len(res.Admitted) != 0 {
+			t.Errorf("%s: Admit after rate 0 at the frozen rate: got %d admitted, want 0", mode, len(res.Admitted))
+		}
+
+		// At the highest rate, 10 ms fill the bucket again.
+		setRate(id, 1e6)
+		f.Wait(10 * time.Millisecond)
+		checkVisitors(t, string(mode)+": Admit at the highest rate", admit(t, f, id, unlimited).Admitted, "a", "b", "c")
+	}
+}

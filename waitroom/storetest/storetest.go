@@ -94,6 +94,11 @@ func Run(t *testing.T, h Harness) {
 		{"ControllerStateStaleVersionFails", testControllerStateStaleVersionFails},
 		{"ControllerStateSwapOnceAmongRacers", testControllerStateSwapOnceAmongRacers},
 		{"ResetClearsControllerState", testResetClearsControllerState},
+		{"RateZeroAdmitsNone", testRateZeroAdmitsNone},
+		{"DecisionsNewestFirst", testDecisionsNewestFirst},
+		{"DecisionsCapped", testDecisionsCapped},
+		{"DecisionsConcurrent", testDecisionsConcurrent},
+		{"ResetClearsDecisions", testResetClearsDecisions},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -109,9 +114,15 @@ const room = "hall"
 // MaxActive allow.
 var unlimited = waitroom.AdmitLimits{MaxAdmit: 100000, MaxSkip: 100000}
 
+// frozenRate is a rate, in visitors per minute, at which the bucket earns
+// one token in about 1,900 years. A room at this rate admits its burst once
+// and then nothing, so counts do not depend on time. A rate of 0 would
+// admit no visitor at all.
+const frozenRate = 1e-9
+
 // createRoom creates a room with settings s, given defaults for zero fields.
-// Unlike CreateRoom it keeps a RatePerMinute of zero, which makes the bucket
-// admit its burst once and then nothing, so counts do not depend on time.
+// Unlike CreateRoom it turns a RatePerMinute of zero into frozenRate, not
+// the default rate.
 func createRoom(t *testing.T, f Fixture, s waitroom.Settings) waitroom.Settings {
 	t.Helper()
 	ctx := t.Context()
@@ -119,15 +130,19 @@ func createRoom(t *testing.T, f Fixture, s waitroom.Settings) waitroom.Settings 
 	if err := f.Store.CreateRoom(ctx, s); err != nil {
 		t.Fatalf("CreateRoom(%s): %v", s.ID, err)
 	}
-	got, err := f.Store.UpdateRoom(ctx, s.ID, waitroom.Patch{RatePerMinute: new(s.RatePerMinute)})
+	rate := s.RatePerMinute
+	if rate == 0 {
+		rate = frozenRate
+	}
+	got, err := f.Store.UpdateRoom(ctx, s.ID, waitroom.Patch{RatePerMinute: new(rate)})
 	if err != nil {
-		t.Fatalf("UpdateRoom(%s, rate %v): %v", s.ID, s.RatePerMinute, err)
+		t.Fatalf("UpdateRoom(%s, rate %v): %v", s.ID, rate, err)
 	}
 	return got
 }
 
-// frozenRoom creates room with rate 0 and the given burst and max active, so
-// the bucket admits burst visitors in all.
+// frozenRoom creates room at frozenRate with the given burst and max
+// active, so the bucket admits burst visitors in all.
 func frozenRoom(t *testing.T, f Fixture, burst, maxActive int) waitroom.Settings {
 	t.Helper()
 	return createRoom(t, f, waitroom.Settings{ID: room, Burst: burst, MaxActive: maxActive})

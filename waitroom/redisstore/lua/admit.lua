@@ -3,7 +3,8 @@
 -- bucket, and, when the room is open, admits waiting visitors in sequence
 -- order while the bucket, max_active and ARGV[1] allow. Visitors whose last
 -- heartbeat is missing or older than heartbeat_grace are skipped as
--- abandoned, at most ARGV[2] of them, and use no token.
+-- abandoned, at most ARGV[2] of them, and use no token. At a rate of 0 the
+-- bucket is emptied, so no visitor is admitted.
 --
 -- KEYS: the room's keys, in the order common.lua lists.
 -- ARGV[1]: the most visitors to admit in this step (AdmitLimits.MaxAdmit).
@@ -38,6 +39,11 @@ elseif now > bucket_us then
   bucket_us = now
 end
 tokens = math.min(burst, tokens)
+if room.rate_per_minute <= 0 then
+  -- A rate of 0 admits no visitor. Tokens left from before must not admit
+  -- a burst, now or when the rate rises again.
+  tokens = 0
+end
 redis.call('HSET', META, 'tokens', string.format('%.17g', tokens),
   'bucket_us', string.format('%d', bucket_us))
 

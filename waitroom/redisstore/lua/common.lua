@@ -11,6 +11,7 @@ local SKIPPED = KEYS[7]  -- hash: visitor skipped as abandoned -> sequence
 local LOG = KEYS[8]      -- list: "seq:admitted_us:visitor", oldest first
 local AUDIT = KEYS[9]    -- list: "at_us:<entry JSON>", newest first
 local CTL = KEYS[10]     -- hash: the controller state's fields
+local DECISIONS = KEYS[11] -- list: decision JSON, newest first
 
 -- Times are microseconds since the Unix epoch and come from Redis TIME, so
 -- every edge shares one clock. Lua's tostring and the .. operator print

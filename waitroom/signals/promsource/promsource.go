@@ -14,6 +14,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -56,9 +57,15 @@ type Config struct {
 	Window time.Duration `json:"window"`
 	// Timeout bounds one Signals call, all queries together. Default 2s.
 	Timeout time.Duration `json:"timeout"`
-	// BearerToken, when set, is sent in the Authorization header. It is a
-	// secret: never log it.
+	// BearerToken, when set, is sent as "Authorization: Bearer <token>",
+	// for a server behind an authenticating proxy. It is a secret: never
+	// log it.
 	BearerToken string `json:"-"`
+	// BearerTokenFile, when set, names a file that holds the bearer token;
+	// spaces and line breaks around it are dropped. New reads it, and so
+	// does every Signals call, so a rotated token takes effect at the next
+	// call. Set BearerToken or BearerTokenFile, not both.
+	BearerTokenFile string `json:"bearer_token_file"`
 }
 
 // Validate returns an error naming the first invalid field.
@@ -77,6 +84,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("promsource: window %s is invalid: use a positive duration", c.Window)
 	case c.Timeout < 0:
 		return fmt.Errorf("promsource: timeout %s is invalid: use a positive duration", c.Timeout)
+	case c.BearerToken != "" && c.BearerTokenFile != "":
+		return errors.New("promsource: a bearer token and bearer_token_file are both set: use one of them")
 	}
 	return nil
 }
@@ -99,10 +108,15 @@ var _ waitroom.SignalSource = (*Source)(nil)
 
 // New returns a Source for cfg. A nil client means http.DefaultClient;
 // Config.Timeout bounds every call either way. It returns the error of
-// Config.Validate.
+// Config.Validate, or of reading Config.BearerTokenFile.
 func New(cfg Config, client *http.Client) (*Source, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if cfg.BearerTokenFile != "" {
+		if _, err := readToken(cfg.BearerTokenFile); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.Window == 0 {
 		cfg.Window = DefaultWindow
@@ -126,7 +140,12 @@ func (s *Source) Signals(ctx context.Context, now time.Time) (waitroom.Signals, 
 
 	sig := waitroom.Signals{WindowStart: now.Add(-s.cfg.Window), WindowEnd: now}
 
-	samples, ok, err := s.query(ctx, "samples_query", s.cfg.SamplesQuery, now)
+	token, err := s.token()
+	if err != nil {
+		return waitroom.Signals{}, err
+	}
+
+	samples, ok, err := s.query(ctx, token, "samples_query", s.cfg.SamplesQuery, now)
 	if err != nil {
 		return waitroom.Signals{}, err
 	}
@@ -137,7 +156,7 @@ func (s *Source) Signals(ctx context.Context, now time.Time) (waitroom.Signals, 
 		sig.Samples = int64(math.Round(samples))
 	}
 
-	p95, ok, err := s.query(ctx, "latency_query", s.cfg.LatencyQuery, now)
+	p95, ok, err := s.query(ctx, token, "latency_query", s.cfg.LatencyQuery, now)
 	if err != nil {
 		return waitroom.Signals{}, err
 	}
@@ -147,21 +166,21 @@ func (s *Source) Signals(ctx context.Context, now time.Time) (waitroom.Signals, 
 		}
 	}
 
-	if sig.ErrorRate, err = s.share(ctx, now); err != nil {
+	if sig.ErrorRate, err = s.share(ctx, token, now); err != nil {
 		return waitroom.Signals{}, err
 	}
-	if err := s.addInventory(ctx, &sig, now); err != nil {
+	if err := s.addInventory(ctx, token, &sig, now); err != nil {
 		return waitroom.Signals{}, err
 	}
 	return sig, nil
 }
 
 // share runs the error rate query, if there is one.
-func (s *Source) share(ctx context.Context, now time.Time) (float64, error) {
+func (s *Source) share(ctx context.Context, token string, now time.Time) (float64, error) {
 	if s.cfg.ErrorRateQuery == "" {
 		return 0, nil
 	}
-	rate, ok, err := s.query(ctx, "error_rate_query", s.cfg.ErrorRateQuery, now)
+	rate, ok, err := s.query(ctx, token, "error_rate_query", s.cfg.ErrorRateQuery, now)
 	if err != nil || !ok {
 		return 0, err
 	}
@@ -173,11 +192,11 @@ func (s *Source) share(ctx context.Context, now time.Time) (float64, error) {
 
 // addInventory runs the remaining places query, if there is one. Prometheus
 // gives one total, so it also stands for the most places in one slot.
-func (s *Source) addInventory(ctx context.Context, sig *waitroom.Signals, now time.Time) error {
+func (s *Source) addInventory(ctx context.Context, token string, sig *waitroom.Signals, now time.Time) error {
 	if s.cfg.RemainingQuery == "" {
 		return nil
 	}
-	places, ok, err := s.query(ctx, "remaining_query", s.cfg.RemainingQuery, now)
+	places, ok, err := s.query(ctx, token, "remaining_query", s.cfg.RemainingQuery, now)
 	if err != nil || !ok {
 		return err
 	}
@@ -190,6 +209,29 @@ func (s *Source) addInventory(ctx context.Context, sig *waitroom.Signals, now ti
 	sig.MostFreeInSlot = remaining
 	sig.MostFreeOrHeldInSlot = remaining
 	return nil
+}
+
+// token returns the bearer token to send, reading Config.BearerTokenFile
+// again when it is set.
+func (s *Source) token() (string, error) {
+	if s.cfg.BearerTokenFile == "" {
+		return s.cfg.BearerToken, nil
+	}
+	return readToken(s.cfg.BearerTokenFile)
+}
+
+// readToken reads a bearer token from the file at path. The error names
+// the file but never shows its content.
+func readToken(path string) (string, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("promsource: bearer_token_file: %w", err)
+	}
+	token := strings.TrimSpace(string(raw))
+	if token == "" {
+		return "", fmt.Errorf("promsource: bearer_token_file %s is empty: write the token the Prometheus server expects into it", path)
+	}
+	return token, nil
 }
 
 // seconds converts a latency in seconds to a Duration; +Inf, which
@@ -216,10 +258,11 @@ type response struct {
 	} `json:"data"`
 }
 
-// query runs one instant query at now and returns its single value. ok is
-// false when the query returned no series or NaN, which Prometheus gives
-// for a ratio or quantile over no requests.
-func (s *Source) query(ctx context.Context, name, promql string, now time.Time) (value float64, ok bool, err error) {
+// query runs one instant query at now, sending token as a bearer token
+// unless it is empty, and returns its single value. ok is false when the
+// query returned no series or NaN, which Prometheus gives for a ratio or
+// quantile over no requests.
+func (s *Source) query(ctx context.Context, token, name, promql string, now time.Time) (value float64, ok bool, err error) {
 	form := url.Values{
 		"query": {promql},
 		"time":  {strconv.FormatFloat(float64(now.UnixMilli())/1000, 'f', 3, 64)},
@@ -230,8 +273,8 @@ func (s *Source) query(ctx context.Context, name, promql string, now time.Time) 
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	if s.cfg.BearerToken != "" {
-		req.Header.Set("Authorization", "Bearer "+s.cfg.BearerToken)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 
 	res, err := s.client.Do(req)
@@ -239,6 +282,13 @@ func (s *Source) query(ctx context.Context, name, promql string, now time.Time) 
 		return 0, false, fmt.Errorf("promsource: %s: query %s: %w", name, s.endpoint, err)
 	}
 	defer res.Body.Close()
+
+	// These come from a check of credentials, by a proxy in front of the
+	// server or by its own web configuration, with a body that is not
+	// Prometheus JSON.
+	if res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden {
+		return 0, false, fmt.Errorf("promsource: %s: %s returned HTTP %d: check the bearer token the server expects", name, s.endpoint, res.StatusCode)
+	}
 
 	var body response
 	if err := json.NewDecoder(io.LimitReader(res.Body, maxResponseBytes)).Decode(&body); err != nil {

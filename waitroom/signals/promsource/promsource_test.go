@@ -6,6 +6,8 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -37,6 +39,9 @@ type fakePrometheus struct {
 	t       *testing.T
 	answers map[string]string
 	status  int
+	// token, when set, is the bearer token the fake requires, as a proxy
+	// in front of Prometheus would: other requests get 401.
+	token string
 
 	mu       sync.Mutex
 	requests []*http.Request
@@ -54,6 +59,11 @@ func (f *fakePrometheus) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	if r.Method != http.MethodPost || r.URL.Path != "/api/v1/query" {
 		http.NotFound(w, r)
+		return
+	}
+	if f.token != "" && r.Header.Get("Authorization") != "Bearer "+f.token {
+		w.Header().Set("WWW-Authenticate", "Bearer")
+		http.Error(w, "Unauthorized", http.StatusUnauthorized)
 		return
 	}
 	body, ok := f.answers[r.PostForm.Get("query")]
@@ -219,19 +229,123 @@ func TestSignalsRejectBadAnswers(t *testing.T) {
 	}
 }
 
+// serveWithToken starts a fake that requires token and returns a healthy
+// reading.
+func serveWithToken(t *testing.T, token string) (*fakePrometheus, string) {
+	t.Helper()
+	f, url := serve(t, map[string]string{"samples": vector("120"), "p95": vector("0.2")}, 0)
+	f.token = token
+	return f, url
+}
+
 func TestSignalsSendBearerToken(t *testing.T) {
-	f, url := serve(t, map[string]string{"samples": vector("1")}, 0)
+	f, url := serveWithToken(t, "s3cret")
 	cfg := config(url)
 	cfg.BearerToken = "s3cret"
 	s := newSource(t, cfg)
 
-	if _, err := s.Signals(context.Background(), now); err != nil {
-		t.Fatal(err)
+	sig, err := s.Signals(context.Background(), now)
+	if err != nil {
+		t.Fatalf("Signals with the token: %v", err)
 	}
-	for _, r := range f.requests {
-		if got := r.Header.Get("Authorization"); got != "Bearer s3cret" {
-			t.Errorf("authorization: got %q, want the bearer token", got)
-		}
+	if sig.Samples != 120 {
+		t.Errorf("samples: got %d, want 120", sig.Samples)
+	}
+	if len(f.requests) != 4 {
+		t.Errorf("got %d requests, want 4", len(f.requests))
+	}
+}
+
+func TestSignalsRejectedWithoutToken(t *testing.T) {
+	cases := []struct {
+		name  string
+		token string
+	}{
+		{"no token", ""},
+		{"wrong token", "guess"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, url := serveWithToken(t, "s3cret")
+			cfg := config(url)
+			cfg.BearerToken = tc.token
+			s := newSource(t, cfg)
+
+			_, err := s.Signals(context.Background(), now)
+			if err == nil {
+				t.Fatal("Signals: got no error from a server that rejected the request, want one")
+			}
+			for _, part := range []string{"samples_query", "HTTP 401", "bearer token"} {
+				if !strings.Contains(err.Error(), part) {
+					t.Errorf("got error %q, want it to contain %q", err, part)
+				}
+			}
+			if tc.token != "" && strings.Contains(err.Error(), tc.token) {
+				t.Errorf("got error %q, want it without the token", err)
+			}
+		})
+	}
+}
+
+func TestSignalsTokenFromFile(t *testing.T) {
+	_, url := serveWithToken(t, "first-token")
+	path := filepath.Join(t.TempDir(), "token")
+	writeToken(t, path, "first-token\n")
+	cfg := config(url)
+	cfg.BearerTokenFile = path
+	s := newSource(t, cfg)
+
+	if _, err := s.Signals(context.Background(), now); err != nil {
+		t.Fatalf("Signals with the token from the file: %v", err)
+	}
+
+	// A rotated token in the file takes effect at the next call.
+	writeToken(t, path, "second-token\n")
+	_, err := s.Signals(context.Background(), now)
+	if err == nil || !strings.Contains(err.Error(), "HTTP 401") {
+		t.Fatalf("Signals after the file changed to a token the server does not take: got %v, want HTTP 401", err)
+	}
+
+	_, url = serveWithToken(t, "second-token")
+	cfg.URL = url
+	s = newSource(t, cfg)
+	if _, err := s.Signals(context.Background(), now); err != nil {
+		t.Errorf("Signals with the rotated token: %v", err)
+	}
+}
+
+func TestTokenFileRejected(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	writeToken(t, empty, " \n")
+	cases := []struct {
+		name string
+		path string
+		want string
+	}{
+		{"missing", filepath.Join(dir, "absent"), "absent"},
+		{"empty", empty, empty + " is empty"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := config("http://127.0.0.1:9090")
+			cfg.BearerTokenFile = tc.path
+
+			_, err := promsource.New(cfg, nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want an error containing %q", err, tc.want)
+			}
+			if err != nil && !strings.Contains(err.Error(), "bearer_token_file") {
+				t.Errorf("got %v, want it to name bearer_token_file", err)
+			}
+		})
+	}
+}
+
+func writeToken(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatalf("write token file: %v", err)
 	}
 }
 
@@ -284,6 +398,7 @@ func TestConfigValidate(t *testing.T) {
 		{"missing samples", func(c *promsource.Config) { c.SamplesQuery = "" }, "samples_query"},
 		{"negative window", func(c *promsource.Config) { c.Window = -time.Second }, "window -1s"},
 		{"negative timeout", func(c *promsource.Config) { c.Timeout = -time.Second }, "timeout -1s"},
+		{"token and token file", func(c *promsource.Config) { c.BearerToken, c.BearerTokenFile = "t", "/run/secrets/t" }, "both set"},
 	}
 	if err := valid.Validate(); err != nil {
 		t.Fatalf("valid config: got %v", err)
