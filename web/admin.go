@@ -283,7 +283,7 @@ func (s *Server) adminResetRoom(c *fiber.Ctx) error {
 	if err := s.edge.Store().ResetRoom(c.UserContext(), room); err != nil {
 		return err
 	}
-	s.recordChange(c.UserContext(), room, apiActor(c), "reset", "emptied the line, pre-queue, active set, admission log and counters")
+	s.recordChange(c.UserContext(), room, apiActor(c), "reset", "emptied the line, pre-queue, active set, admission log, counters, controller state and decision history")
 	snap, err := s.edge.Refresh(c.UserContext(), room)
 	if err != nil {
 		return err
@@ -324,6 +324,94 @@ func (s *Server) adminAdmissions(c *fiber.Ctx) error {
 		out[i] = entryJSON{Visitor: e.Visitor, Sequence: e.Sequence, AdmittedAt: e.AdmittedAt.UTC().Format(time.RFC3339Nano)}
 	}
 	c.Set("X-Next-After", strconv.Itoa(after+len(entries)))
+	return c.JSON(out)
+}
+
+// decisionJSON is a controller decision in the admin API. Times are RFC
+// 3339, and latency and signal age are whole milliseconds.
+type decisionJSON struct {
+	At               string      `json:"at"`
+	Reason           string      `json:"reason"`
+	OldRatePerMinute float64     `json:"old_rate_per_minute"`
+	NewRatePerMinute float64     `json:"new_rate_per_minute"`
+	Signals          signalsJSON `json:"signals"`
+}
+
+// signalsJSON are the signals behind a decision in the admin API. The
+// window's times are null when no signals were read.
+type signalsJSON struct {
+	WindowStart          *string `json:"window_start"`
+	WindowEnd            *string `json:"window_end"`
+	Samples              int64   `json:"samples"`
+	LatencyP95Ms         int64   `json:"latency_p95_ms"`
+	ErrorRate            float64 `json:"error_rate"`
+	StalenessMs          int64   `json:"staleness_ms"`
+	HasInventory         bool    `json:"has_inventory"`
+	RemainingPlaces      int64   `json:"remaining_places"`
+	HeldPlaces           int64   `json:"held_places"`
+	MostFreeInSlot       int64   `json:"most_free_in_slot"`
+	MostFreeOrHeldInSlot int64   `json:"most_free_or_held_in_slot"`
+	Active               int64   `json:"active"`
+	MaxActive            int64   `json:"max_active"`
+	Waiting              int64   `json:"waiting"`
+	AdmittedPerMinute    float64 `json:"admitted_per_minute"`
+}
+
+func decisionBody(d waitroom.Decision) decisionJSON {
+	s := d.Signals
+	return decisionJSON{
+		At:               d.At.UTC().Format(time.RFC3339Nano),
+		Reason:           string(d.Reason),
+		OldRatePerMinute: d.OldRatePerMinute,
+		NewRatePerMinute: d.NewRatePerMinute,
+		Signals: signalsJSON{
+			WindowStart:          rfc3339OrNull(s.WindowStart),
+			WindowEnd:            rfc3339OrNull(s.WindowEnd),
+			Samples:              s.Samples,
+			LatencyP95Ms:         s.LatencyP95.Milliseconds(),
+			ErrorRate:            s.ErrorRate,
+			StalenessMs:          s.Staleness.Milliseconds(),
+			HasInventory:         s.HasInventory,
+			RemainingPlaces:      s.RemainingPlaces,
+			HeldPlaces:           s.HeldPlaces,
+			MostFreeInSlot:       s.MostFreeInSlot,
+			MostFreeOrHeldInSlot: s.MostFreeOrHeldInSlot,
+			Active:               s.Active,
+			MaxActive:            s.MaxActive,
+			Waiting:              s.Waiting,
+			AdmittedPerMinute:    s.AdmittedPerMinute,
+		},
+	}
+}
+
+// rfc3339OrNull formats t as RFC 3339, or returns nil for the zero time.
+func rfc3339OrNull(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	text := t.UTC().Format(time.RFC3339Nano)
+	return &text
+}
+
+// adminDecisions handles GET /api/v1/admin/rooms/{room}/decisions: the
+// room's newest controller decisions, newest first.
+func (s *Server) adminDecisions(c *fiber.Ctx) error {
+	room, err := roomParam(c)
+	if err != nil {
+		return err
+	}
+	limit, err := queryInt(c, "limit", 100, 1, waitroom.MaxDecisions)
+	if err != nil {
+		return err
+	}
+	decisions, err := s.edge.Store().Decisions(c.UserContext(), room, limit)
+	if err != nil {
+		return err
+	}
+	out := make([]decisionJSON, len(decisions))
+	for i, d := range decisions {
+		out[i] = decisionBody(d)
+	}
 	return c.JSON(out)
 }
 

@@ -29,6 +29,7 @@ func TestAdminRequiresToken(t *testing.T) {
 					newRequest(t, http.MethodGet, ts.URL+"/api/v1/admin/rooms/museum", nil),
 					newRequest(t, http.MethodPatch, ts.URL+"/api/v1/admin/rooms/museum", map[string]any{"rate_per_minute": 1}),
 					newRequest(t, http.MethodPost, ts.URL+"/api/v1/admin/rooms/museum/reset", nil),
+					newRequest(t, http.MethodGet, ts.URL+"/api/v1/admin/rooms/museum/decisions", nil),
 				} {
 					if tc.authorization != "" {
 						req.Header.Set("Authorization", tc.authorization)

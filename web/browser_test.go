@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -257,6 +258,120 @@ func TestBrowserWaitsThenBooks(t *testing.T) {
 		}
 		checkEntryPage(t, ctx)
 	})
+}
+
+// freePlaces is a booking backend that is fast and has the free places it
+// is set to, all in one slot. A test may change them while edges read it.
+type freePlaces struct{ free atomic.Int64 }
+
+func (p *freePlaces) Signals(_ context.Context, now time.Time) (waitroom.Signals, error) {
+	free := p.free.Load()
+	return waitroom.Signals{
+		WindowStart:          now.Add(-10 * time.Second),
+		WindowEnd:            now,
+		Samples:              100,
+		LatencyP95:           50 * time.Millisecond,
+		HasInventory:         true,
+		RemainingPlaces:      free,
+		MostFreeInSlot:       free,
+		MostFreeOrHeldInSlot: free,
+	}, nil
+}
+
+// placesLine is a script that evaluates to the places line of the tab's
+// waiting page as shown: its text with spaces collapsed, or "hidden".
+const placesLine = `(() => {
+	const line = document.getElementById("places");
+	if (!line) { return "missing"; }
+	if (line.hidden) { return "hidden"; }
+	return line.textContent.replace(/\s+/g, " ").trim();
+})()`
+
+// TestBrowserPlacesLine changes the free places while a visitor waits with
+// 2 people before them, one booking and one in line, so the visitor is
+// number 2 in line. The page's script
+// shows the places line when they run low, updates it, and hides it when
+// places are plentiful again, all without reloading the page.
+func TestBrowserPlacesLine(t *testing.T) {
+	t.Parallel()
+	store := memstore.New(nil)
+	// Max active 1 keeps the browser's visitor waiting behind the one
+	// visitor admitted.
+	seedRoom(t, store, waitroom.Settings{ID: "museum", Title: "Summer exhibition", RatePerMinute: 60, Burst: 1, MaxActive: 1, Mode: waitroom.ModeAuto})
+	src := &freePlaces{}
+	src.free.Store(1000)
+	edge := waitroom.EdgeConfig{Controllers: map[string]waitroom.RoomController{
+		"museum": {Signals: src, Config: waitroom.ControllerConfig{Period: time.Second}},
+	}}
+	ts := startServer(t, store, serverOptions{edge: edge})
+	for i := range 2 {
+		if _, err := store.Join(context.Background(), "museum", waitroom.NewVisitorID(), 0); err != nil {
+			t.Fatalf("join visitor %d ahead: %v", i+1, err)
+		}
+	}
+	// The edge's loop admits the first visitor within a few ticks; the
+	// checks run at most 50 times, 100ms apart.
+	for i := 0; ; i++ {
+		snap, err := store.Snapshot(context.Background(), "museum")
+		if err != nil {
+			t.Fatalf("snapshot: %v", err)
+		}
+		if snap.Active == 1 {
+			break
+		}
+		if i == 50 {
+			t.Fatalf("got %d active visitors after 50 checks 100ms apart, want the first visitor admitted", snap.Active)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	browser := startBrowser(t)
+	// Each change shows at the page's next poll, 4 to 6 seconds apart.
+	ctx, cancel := context.WithTimeout(browser, 2*browserDeadline)
+	defer cancel()
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/r/museum")); err != nil {
+		t.Fatalf("open the join link: %v", err)
+	}
+	checkWaitingPage(t, ctx, "2")
+	line, err := chromedp.Run(ctx, chromedp.Evaluate[string](placesLine))
+	if err != nil {
+		t.Fatalf("read the places line: %v", err)
+	}
+	if line != "hidden" {
+		t.Fatalf("places line with 1000 places left: got %q, want it hidden", line)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.foyerTestMarker = true`)); err != nil {
+		t.Fatalf("set the page marker: %v", err)
+	}
+
+	steps := []struct {
+		free       int64
+		want       string
+		screenshot bool
+	}{
+		{free: 6, want: "About 6 places remain for 2 people ahead of you."},
+		{free: 2, want: "About 2 places remain for 2 people ahead of you. They may be gone before your turn.", screenshot: true},
+		{free: 1000, want: "hidden"},
+	}
+	for _, step := range steps {
+		src.free.Store(step.free)
+		wait := placesLine + ` === ` + strconv.Quote(step.want)
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](wait)); err != nil {
+			got, _ := chromedp.Run(context.WithoutCancel(ctx), chromedp.Evaluate[string](placesLine))
+			t.Fatalf("with %d places left: wait for the places line %q: %v; last seen %q", step.free, step.want, err, got)
+		}
+		if step.screenshot {
+			saveScreenshot(t, ctx)
+		}
+	}
+
+	marker, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.foyerTestMarker === true`))
+	if err != nil {
+		t.Fatalf("read the page marker: %v", err)
+	}
+	if !marker {
+		t.Errorf("the page reloaded to change the places line, want the script to change it in place")
+	}
 }
 
 // seedBookingBrowser seeds room museum and event expo on the memory stores,

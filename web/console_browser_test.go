@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -88,5 +89,22 @@ func TestBrowserDashboardUpdatesLive(t *testing.T) {
 	}
 	if strings.TrimSpace(actor) != testAdminUser {
 		t.Errorf("got actor %q in the newest audit entry, want %q", actor, testAdminUser)
+	}
+
+	// A controller decision stored now reaches the decision table through
+	// the stream as well.
+	appendDecisions(t, store, "museum", testDecision(time.Now(), waitroom.ReasonWaitForHolds, 123, 0))
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(function () {
+		var code = document.querySelector("#decisions tbody tr:first-child code");
+		return code !== null && code.textContent === "wait_for_holds";
+	})()`)); err != nil {
+		t.Fatalf("wait for the first tab to list the wait_for_holds decision: %v", err)
+	}
+	note, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#decisions-note")))
+	if err != nil {
+		t.Fatalf("read the decision note: %v", err)
+	}
+	if !strings.Contains(note, "fixed mode") {
+		t.Errorf("got decision note %q in fixed mode, want it to say the room is in fixed mode", note)
 	}
 }

@@ -106,6 +106,7 @@ func (s *Server) liveView(ctx context.Context, room string) (views.DashboardLive
 		v.AdmittedPerMinute = formatRate(math.Round(perMinute*10) / 10)
 	}
 	v.Charts = roomCharts(samples, v, now)
+	v.Decisions = s.decisionTimeline(ctx, room, settings.Mode, now)
 
 	if s.opts.Booking != nil && settings.Event != "" {
 		b := s.bookingLive(ctx, settings.Event, now)

@@ -67,6 +67,8 @@ type serverOptions struct {
 	// with the test payment provider, testWebhookSecret and the waiting
 	// room's store as its Releaser.
 	booking booking.Store
+	// rehearsal sets Options.Rehearsal; pass it as booking too.
+	rehearsal *booking.RehearsalStore
 	// secureCookies and proxyHeader set the options of the same names.
 	secureCookies bool
 	proxyHeader   string
@@ -117,6 +119,7 @@ func startServer(t testing.TB, store waitroom.Store, opts serverOptions) *testSe
 		AdminAccounts: map[string][]byte{testAdminUser: testAdminHash()},
 		SecureCookies: opts.secureCookies,
 		ProxyHeader:   opts.proxyHeader,
+		Rehearsal:     opts.rehearsal,
 	})
 	ts.Server = srv
 

@@ -48,6 +48,10 @@ type Options struct {
 	// confirmed or expired hold frees the visitor's active place. Nil
 	// serves only the booking entry page, which checks the admission token.
 	Booking *booking.Service
+	// Rehearsal is the booking store's rehearsal throttle when the edge
+	// runs a rehearsal. The admin API then reads and changes its limits at
+	// /api/v1/admin/rehearsal; nil answers 404 there.
+	Rehearsal *booking.RehearsalStore
 	// AdminAccounts are the organizer console's accounts under /admin:
 	// username to bcrypt hash of the password. Usernames must pass
 	// ValidUsername. Empty turns the console off.
@@ -156,6 +160,9 @@ func (s *Server) routes() {
 	admin.Patch("/rooms/:room", s.adminPatchRoom)
 	admin.Post("/rooms/:room/reset", s.adminResetRoom)
 	admin.Get("/rooms/:room/admissions", s.adminAdmissions)
+	admin.Get("/rooms/:room/decisions", s.adminDecisions)
+	admin.Get("/rehearsal", s.adminGetRehearsal)
+	admin.Put("/rehearsal", s.adminPutRehearsal)
 
 	if s.opts.Booking != nil {
 		s.bookingRoutes(app, api, admin)

@@ -188,6 +188,12 @@ type statusJSON struct {
 	Deadline       *string `json:"deadline,omitempty"`
 	AdmissionToken string  `json:"admission_token,omitempty"`
 	BookingURL     string  `json:"booking_url,omitempty"`
+	// PlacesRemaining and PlacesAhead are null unless the status carries
+	// the places outlook, as waitroom.Status.PlacesKnown reports.
+	PlacesRemaining *int64 `json:"places_remaining"`
+	PlacesAhead     *int64 `json:"places_ahead"`
+	PlacesLow       bool   `json:"places_low"`
+	PlacesShort     bool   `json:"places_short"`
 }
 
 // statusBody builds the JSON of the join and status endpoints; encoded is
@@ -215,6 +221,11 @@ func (s *Server) statusBody(c *fiber.Ctx, room string, t waitroom.Ticket, encode
 	if st.WaitKnown {
 		eta := int64(st.Wait / time.Second)
 		body.ETASeconds = &eta
+	}
+	if st.PlacesKnown {
+		remaining, ahead := st.Places.Places, st.Places.Ahead
+		body.PlacesRemaining, body.PlacesAhead = &remaining, &ahead
+		body.PlacesLow, body.PlacesShort = st.Places.Low, !st.Places.Enough
 	}
 	if st.State == waitroom.StateAdmitted {
 		deadline := st.Deadline.UTC().Format(time.RFC3339)

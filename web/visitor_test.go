@@ -498,3 +498,137 @@ func TestPrequeueTicketReissuedAtOpening(t *testing.T) {
 		}
 	})
 }
+
+// placesFields are the places outlook of a status body.
+type placesFields struct {
+	Remaining *int64 `json:"places_remaining"`
+	Ahead     *int64 `json:"places_ahead"`
+	Low       bool   `json:"places_low"`
+	Short     bool   `json:"places_short"`
+}
+
+// statusPlaces polls the status API for visitor v and returns the places
+// fields of the body. It fails the test when a field is missing.
+func statusPlaces(t *testing.T, ts *testServer, room string, v visitorStatus) placesFields {
+	t.Helper()
+	_, res := ts.status(t, room, v.Ticket)
+	if res.status != http.StatusOK {
+		t.Fatalf("status of visitor %d in %s: got status %d, want 200:\n%s", v.seq(), room, res.status, res.body)
+	}
+	var fields map[string]any
+	res.decode(t, &fields)
+	for _, key := range []string{"places_remaining", "places_ahead", "places_low", "places_short"} {
+		if _, ok := fields[key]; !ok {
+			t.Errorf("status of visitor %d in %s: body has no %q field:\n%s", v.seq(), room, key, res.body)
+		}
+	}
+	var places placesFields
+	res.decode(t, &places)
+	return places
+}
+
+// formatPlaces shows p with its null fields, for failure messages.
+func formatPlaces(p placesFields) string {
+	show := func(n *int64) string {
+		if n == nil {
+			return "null"
+		}
+		return strconv.FormatInt(*n, 10)
+	}
+	return "remaining " + show(p.Remaining) + ", ahead " + show(p.Ahead) + ", low " + strconv.FormatBool(p.Low) + ", short " + strconv.FormatBool(p.Short)
+}
+
+// TestStatusAPIPlacesOutlook runs one control period in two rooms, one
+// with 6 free places and one with 1000, and checks the places fields that
+// the waiting page's script reads.
+func TestStatusAPIPlacesOutlook(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st openedStore) {
+		for _, id := range []string{"museum", "hall"} {
+			seedRoom(t, st.store, waitroom.Settings{ID: id, Burst: 1, Mode: waitroom.ModeAuto})
+		}
+		edge := waitroom.EdgeConfig{Controllers: map[string]waitroom.RoomController{
+			"museum": {Signals: placesSignals{free: 6}},
+			"hall":   {Signals: placesSignals{free: 1000}},
+		}}
+		ts := startServer(t, st.store, serverOptions{edge: edge, noLoop: true})
+		museum := make([]visitorStatus, 5)
+		for i := range museum {
+			museum[i] = ts.mustJoin(t, "museum")
+		}
+		hall := []visitorStatus{ts.mustJoin(t, "hall"), ts.mustJoin(t, "hall")}
+
+		// The controller has read no places yet.
+		if got := statusPlaces(t, ts, "museum", museum[4]); got != (placesFields{}) {
+			t.Errorf("before the first control period: got %s, want remaining and ahead null, low and short false", formatPlaces(got))
+		}
+
+		// Each step admits the first visitor, who counts as ahead while
+		// booking, and reads the places: 6 serve 3 orders of 2 places.
+		for _, room := range []string{"museum", "hall"} {
+			if res := ts.tick(t, room); len(res.Admitted) != 1 {
+				t.Fatalf("admission step of %s: got %d admitted, want 1", room, len(res.Admitted))
+			}
+		}
+
+		tests := []struct {
+			name       string
+			room       string
+			visitor    visitorStatus
+			remaining  int64
+			ahead      int64
+			low, short bool
+		}{
+			{name: "second in line, 1 booking", room: "museum", visitor: museum[1], remaining: 6, ahead: 1, low: true, short: false},
+			{name: "fifth in line, 4 before", room: "museum", visitor: museum[4], remaining: 6, ahead: 4, low: true, short: true},
+			{name: "plenty of places", room: "hall", visitor: hall[1], remaining: 1000, ahead: 1, low: false, short: false},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				got := statusPlaces(t, ts, tt.room, tt.visitor)
+				if got.Remaining == nil || *got.Remaining != tt.remaining {
+					t.Errorf("places_remaining: got %s, want %d", formatPlaces(got), tt.remaining)
+				}
+				if got.Ahead == nil || *got.Ahead != tt.ahead {
+					t.Errorf("places_ahead: got %s, want %d", formatPlaces(got), tt.ahead)
+				}
+				if got.Low != tt.low {
+					t.Errorf("places_low: got %v, want %v", got.Low, tt.low)
+				}
+				if got.Short != tt.short {
+					t.Errorf("places_short: got %v, want %v", got.Short, tt.short)
+				}
+			})
+		}
+	})
+}
+
+// TestWaitPageHidesPlacesLine checks the waiting page while places are
+// plentiful. The places line is there, empty and hidden, so the script
+// can fill and show it when places run low.
+func TestWaitPageHidesPlacesLine(t *testing.T) {
+	store := memstore.New(nil)
+	seedRoom(t, store, waitroom.Settings{ID: "museum", Burst: 1, Mode: waitroom.ModeAuto})
+	edge := waitroom.EdgeConfig{Controllers: map[string]waitroom.RoomController{
+		"museum": {Signals: placesSignals{free: 1000}},
+	}}
+	ts := startServer(t, store, serverOptions{edge: edge, noLoop: true})
+	ts.mustJoin(t, "museum")
+	client := browserClient(t)
+	if res := ts.get(t, client, "/r/museum"); res.status != http.StatusSeeOther {
+		t.Fatalf("join page: got status %d, want 303", res.status)
+	}
+	ts.tick(t, "museum")
+
+	res := ts.get(t, client, "/r/museum/wait")
+
+	if res.status != http.StatusOK {
+		t.Fatalf("waiting page: got status %d, want 200", res.status)
+	}
+	body := string(res.body)
+	if want := `<p class="notice" id="places" hidden></p>`; !strings.Contains(body, want) {
+		t.Errorf("waiting page: want it to contain %q:\n%s", want, body)
+	}
+	if strings.Contains(body, "remain") {
+		t.Errorf("waiting page with 1000 places left: want no places estimate:\n%s", body)
+	}
+}

@@ -24,6 +24,41 @@
     return "about " + h + " h " + m + " min";
   }
 
+  // These repeat placesWords and peopleWord of web/views/helpers.go.
+  function placesWords(n) { return n === 1 ? "place remains" : "places remain"; }
+  function peopleWord(n) { return n === 1 ? "person" : "people"; }
+
+  function count(id, n) {
+    var span = document.createElement("span");
+    span.id = id;
+    span.textContent = String(n);
+    return span;
+  }
+
+  // Shows the places line as the server renders it while the places run
+  // low for the people ahead, and hides it otherwise. The line is rebuilt
+  // only when its text changes, so that an unchanged line does not make
+  // screen readers announce the live region again.
+  function showPlaces(s) {
+    var line = document.getElementById("places");
+    if (!line) { return; }
+    var left = s.places_remaining, ahead = s.places_ahead;
+    if (typeof left !== "number" || typeof ahead !== "number" || !s.places_low) {
+      line.hidden = true;
+      return;
+    }
+    var middle = " " + placesWords(left) + " for ";
+    var end = " " + peopleWord(ahead) + " ahead of you." + (s.places_short ? " They may be gone before your turn." : "");
+    if (line.textContent.replace(/\s+/g, " ").trim() !== "About " + left + middle + ahead + end) {
+      line.textContent = "About ";
+      line.appendChild(count("places-left", left));
+      line.appendChild(document.createTextNode(middle));
+      line.appendChild(count("places-ahead", ahead));
+      line.appendChild(document.createTextNode(end));
+    }
+    line.hidden = false;
+  }
+
   function schedule(seconds) {
     window.setTimeout(poll, Math.max(1, seconds) * 1000);
   }
@@ -50,6 +85,7 @@
         if (bar && typeof s.progress === "number") { bar.value = s.progress; bar.textContent = s.progress + "%"; }
         var degraded = document.getElementById("degraded");
         if (degraded) { degraded.hidden = !s.degraded; }
+        showPlaces(s);
         schedule(s.refresh_seconds || r.retry);
       })
       .catch(function () { schedule(10); });

@@ -21,7 +21,8 @@ func aheadWords(n int64) string {
 	return "people are"
 }
 
-// placesWords returns the words after the number of places left.
+// placesWords returns the words after the number of places left. wait.js
+// repeats this rule when it updates the count.
 func placesWords(n int64) string {
 	if n == 1 {
 		return "place remains"
@@ -29,7 +30,8 @@ func placesWords(n int64) string {
 	return "places remain"
 }
 
-// peopleWord returns "person" or "people" for n.
+// peopleWord returns "person" or "people" for n. wait.js repeats this
+// rule.
 func peopleWord(n int64) string {
 	if n == 1 {
 		return "person"
