@@ -2,6 +2,7 @@ package booking
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -12,16 +13,48 @@ import (
 // then holds it for serviceTime before calling the wrapped store, so the
 // capacity is concurrency / serviceTime calls per second, for example
 // 8 / 100ms = 80 a second, as long as the wrapped store is faster.
+// SetLimits changes both while calls run, so a rehearsal can drop the
+// capacity and watch the controller follow.
 //
 // Every other method, including the reads that the controller and the
 // statistics recorder use, goes straight to the wrapped store.
 type RehearsalStore struct {
 	Store
 
-	// places has one buffered element per call in progress. It is nil
-	// when there is no concurrency limit.
-	places      chan struct{}
-	serviceTime time.Duration
+	mu sync.Mutex
+	// limits are the current concurrency limit and service time.
+	limits RehearsalLimits
+	// busy counts the calls holding a place. It may exceed the limit for
+	// a while after SetCapacity lowers it.
+	busy int
+	// waiters are the calls waiting for a place, first come first served.
+	// A call gets its place when its channel is closed.
+	waiters []chan struct{}
+}
+
+// RehearsalLimits is the concurrency limit and the service time of a
+// RehearsalStore.
+type RehearsalLimits struct {
+	// Concurrency is how many holds and confirmations may run at once; 0
+	// or less is no limit.
+	Concurrency int
+	// ServiceTime is added to each hold and confirmation; 0 adds nothing.
+	ServiceTime time.Duration
+}
+
+// CallsPerSecond is the holds and confirmations a second the capacity
+// allows, or 0 when either setting leaves it unbounded.
+func (c RehearsalLimits) CallsPerSecond() float64 {
+	if c.Concurrency <= 0 || c.ServiceTime <= 0 {
+		return 0
+	}
+	return float64(c.Concurrency) / c.ServiceTime.Seconds()
+}
+
+// BookingsPerSecond is the capacity in bookings a second: each booking is
+// one hold and one confirmation. It is 0 when the capacity is unbounded.
+func (c RehearsalLimits) BookingsPerSecond() float64 {
+	return c.CallsPerSecond() / 2
 }
 
 var _ Store = (*RehearsalStore)(nil)
@@ -29,11 +62,38 @@ var _ Store = (*RehearsalStore)(nil)
 // NewRehearsalStore wraps store. A concurrency of zero or less means no
 // limit, and a service time of zero or less adds no delay.
 func NewRehearsalStore(store Store, concurrency int, serviceTime time.Duration) *RehearsalStore {
-	r := &RehearsalStore{Store: store, serviceTime: max(0, serviceTime)}
-	if concurrency > 0 {
-		r.places = make(chan struct{}, concurrency)
-	}
+	r := &RehearsalStore{Store: store}
+	r.SetLimits(RehearsalLimits{Concurrency: concurrency, ServiceTime: serviceTime})
 	return r
+}
+
+// Limits returns the current concurrency limit and service time.
+func (r *RehearsalStore) Limits() RehearsalLimits {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.limits
+}
+
+// SetCapacity changes the limit and the service time. Calls already past
+// their wait keep their place: after a lower limit, new calls wait until
+// the calls in progress have fallen below it. A higher limit lets waiting
+// calls in at once.
+func (r *RehearsalStore) SetLimits(c RehearsalLimits) {
+	c.Concurrency, c.ServiceTime = max(0, c.Concurrency), max(0, c.ServiceTime)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.limits = c
+	r.admitWaiters()
+}
+
+// admitWaiters gives free places to waiting calls in order. The caller
+// holds r.mu.
+func (r *RehearsalStore) admitWaiters() {
+	for len(r.waiters) > 0 && (r.limits.Concurrency == 0 || r.busy < r.limits.Concurrency) {
+		close(r.waiters[0])
+		r.waiters = r.waiters[1:]
+		r.busy++
+	}
 }
 
 // Hold waits for a free place and the service time, then calls the wrapped
@@ -71,18 +131,26 @@ func (r *RehearsalStore) enter(ctx context.Context) (release func(), err error) 
 		return nil, err
 	}
 
-	release = func() {}
-	if r.places != nil {
+	r.mu.Lock()
+	serviceTime := r.limits.ServiceTime
+	if len(r.waiters) == 0 && (r.limits.Concurrency == 0 || r.busy < r.limits.Concurrency) {
+		r.busy++
+		r.mu.Unlock()
+	} else {
+		turn := make(chan struct{})
+		r.waiters = append(r.waiters, turn)
+		r.mu.Unlock()
 		select {
-		case r.places <- struct{}{}:
-			release = func() { <-r.places }
+		case <-turn:
 		case <-ctx.Done():
+			r.leaveLine(turn)
 			return nil, ctx.Err()
 		}
 	}
+	release = r.release
 
-	if r.serviceTime > 0 {
-		timer := time.NewTimer(r.serviceTime)
+	if serviceTime > 0 {
+		timer := time.NewTimer(serviceTime)
 		defer timer.Stop()
 		select {
 		case <-timer.C:
@@ -92,4 +160,29 @@ func (r *RehearsalStore) enter(ctx context.Context) (release func(), err error) 
 		}
 	}
 	return release, nil
+}
+
+// release gives a call's place back, to the first waiting call if the
+// limit allows.
+func (r *RehearsalStore) release() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.busy--
+	r.admitWaiters()
+}
+
+// leaveLine removes a cancelled call from the line. If its place was given
+// to it meanwhile, the place goes back.
+func (r *RehearsalStore) leaveLine(turn chan struct{}) {
+	r.mu.Lock()
+	for i, w := range r.waiters {
+		if w == turn {
+			r.waiters = append(r.waiters[:i:i], r.waiters[i+1:]...)
+			r.mu.Unlock()
+			return
+		}
+	}
+	r.mu.Unlock()
+	// Not in line: turn was closed and the place is this call's.
+	r.release()
 }

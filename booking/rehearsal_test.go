@@ -227,3 +227,108 @@ func TestRehearsalStoreConfirmPassesThrough(t *testing.T) {
 		t.Errorf("got %d calls to the store, want 2", got)
 	}
 }
+
+// waitInFlight waits until want calls are inside the counting store. The
+// bound guards against a hang and does not measure speed.
+func waitInFlight(t *testing.T, s *countingStore, want int64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for s.inFlight.Load() != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("calls in flight: got %d, want %d", s.inFlight.Load(), want)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestRehearsalStoreLowerLimitWhileCallsRun(t *testing.T) {
+	counting := newCountingStore(t)
+	inside := make(chan struct{})
+	var phase atomic.Int32
+	var overLimit atomic.Int64
+	counting.during = func(n int64) {
+		if phase.Load() == 0 {
+			<-inside
+			return
+		}
+		// Later calls run alone under the lowered limit of 1.
+		if n > 1 {
+			overLimit.Add(1)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	store := booking.NewRehearsalStore(counting, 4, 0)
+
+	var wg sync.WaitGroup
+	first := make([]error, 4)
+	for i := range first {
+		wg.Go(func() { _, first[i] = store.Hold(t.Context(), holdRequest(fmt.Sprintf("a%d", i))) })
+	}
+	waitInFlight(t, counting, 4)
+
+	store.SetLimits(booking.RehearsalLimits{Concurrency: 1})
+	phase.Store(1)
+	later := make([]error, 6)
+	for i := range later {
+		wg.Go(func() { _, later[i] = store.Hold(t.Context(), holdRequest(fmt.Sprintf("b%d", i))) })
+	}
+	close(inside)
+	wg.Wait()
+
+	for i, err := range append(first, later...) {
+		if err != nil {
+			t.Errorf("hold %d: got error %v, want none", i, err)
+		}
+	}
+	if n := overLimit.Load(); n != 0 {
+		t.Errorf("got %d calls running beside another after the limit fell to 1, want 0", n)
+	}
+	if got := store.Limits(); got.Concurrency != 1 {
+		t.Errorf("limits: got %+v, want concurrency 1", got)
+	}
+}
+
+func TestRehearsalStoreHigherLimitLetsWaitersIn(t *testing.T) {
+	counting := newCountingStore(t)
+	inside := make(chan struct{})
+	counting.during = func(int64) { <-inside }
+	store := booking.NewRehearsalStore(counting, 1, 0)
+
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	for i := range errs {
+		wg.Go(func() { _, errs[i] = store.Hold(t.Context(), holdRequest(fmt.Sprintf("v%d", i))) })
+	}
+	waitInFlight(t, counting, 1)
+
+	// Two calls wait behind the limit of 1; raising it to 3 lets both in
+	// while the first is still inside.
+	store.SetLimits(booking.RehearsalLimits{Concurrency: 3})
+	waitInFlight(t, counting, 3)
+	close(inside)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("hold %d: got error %v, want none", i, err)
+		}
+	}
+}
+
+func TestRehearsalLimitsCapacity(t *testing.T) {
+	cases := []struct {
+		limits       booking.RehearsalLimits
+		calls, books float64
+	}{
+		{booking.RehearsalLimits{Concurrency: 8, ServiceTime: 100 * time.Millisecond}, 80, 40},
+		{booking.RehearsalLimits{Concurrency: 8}, 0, 0},
+		{booking.RehearsalLimits{ServiceTime: time.Second}, 0, 0},
+	}
+	for _, tc := range cases {
+		if got := tc.limits.CallsPerSecond(); got != tc.calls {
+			t.Errorf("%+v: calls a second: got %v, want %v", tc.limits, got, tc.calls)
+		}
+		if got := tc.limits.BookingsPerSecond(); got != tc.books {
+			t.Errorf("%+v: bookings a second: got %v, want %v", tc.limits, got, tc.books)
+		}
+	}
+}

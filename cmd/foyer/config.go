@@ -155,7 +155,8 @@ func LoadConfigFile(path string, cfg Config) (Config, error) {
 	return cfg, nil
 }
 
-// ApplyEnv sets the fields that FOYER_* environment variables name.
+// ApplyEnv sets the fields that FOYER_* environment variables name, and
+// reads the bearer tokens that rooms' prometheus.bearer_token_env name.
 func ApplyEnv(cfg Config, getenv func(string) string) (Config, error) {
 	str := map[string]*string{
 		"FOYER_LISTEN":            &cfg.Listen,
@@ -202,6 +203,7 @@ func ApplyEnv(cfg Config, getenv func(string) string) (Config, error) {
 		}
 		cfg.SecureCookies = b
 	}
+	cfg.Rooms = withPrometheusTokens(cfg.Rooms, getenv)
 	return cfg, nil
 }
 

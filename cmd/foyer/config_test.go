@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -448,6 +449,181 @@ func TestApplyEnvRejectsInvalid(t *testing.T) {
 			for _, part := range tt.want {
 				if !strings.Contains(err.Error(), part) {
 					t.Errorf("got error %q, want it to contain %q", err, part)
+				}
+			}
+		})
+	}
+}
+
+// TestParseServeRehearsalPrecedence checks where `foyer serve` takes the
+// rehearsal settings from: flags over environment variables over the
+// file, and a flag given as 0 still overrides.
+func TestParseServeRehearsalPrecedence(t *testing.T) {
+	const file = "rehearsal_concurrency: 4\nrehearsal_service_time: 50ms\n"
+	fileAndEnv := map[string]string{"FOYER_REHEARSAL_CONCURRENCY": "6", "FOYER_REHEARSAL_SERVICE_TIME": "75ms"}
+
+	tests := []struct {
+		name            string
+		file            string
+		env             map[string]string
+		args            []string
+		wantConcurrency int
+		wantServiceTime time.Duration
+	}{
+		{name: "off by default"},
+		{name: "file alone", file: file, wantConcurrency: 4, wantServiceTime: 50 * time.Millisecond},
+		{name: "environment alone", env: fileAndEnv, wantConcurrency: 6, wantServiceTime: 75 * time.Millisecond},
+		{
+			name: "flags alone", args: []string{"--rehearsal-concurrency", "8", "--rehearsal-service-time", "100ms"},
+			wantConcurrency: 8, wantServiceTime: 100 * time.Millisecond,
+		},
+		{
+			name: "flags override file", file: file, args: []string{"--rehearsal-concurrency", "8", "--rehearsal-service-time", "100ms"},
+			wantConcurrency: 8, wantServiceTime: 100 * time.Millisecond,
+		},
+		{name: "environment overrides file", file: file, env: fileAndEnv, wantConcurrency: 6, wantServiceTime: 75 * time.Millisecond},
+		{
+			name: "flags override environment", env: fileAndEnv, args: []string{"--rehearsal-concurrency=8", "--rehearsal-service-time=100ms"},
+			wantConcurrency: 8, wantServiceTime: 100 * time.Millisecond,
+		},
+		{
+			name: "flags override environment and file", file: file, env: fileAndEnv, args: []string{"--rehearsal-concurrency", "8", "--rehearsal-service-time", "100ms"},
+			wantConcurrency: 8, wantServiceTime: 100 * time.Millisecond,
+		},
+		{
+			name: "one flag leaves the other setting", file: file, env: map[string]string{"FOYER_REHEARSAL_SERVICE_TIME": "75ms"}, args: []string{"--rehearsal-concurrency", "8"},
+			wantConcurrency: 8, wantServiceTime: 75 * time.Millisecond,
+		},
+		{
+			name: "flags of 0 turn the file's settings off", file: file, args: []string{"--rehearsal-concurrency", "0", "--rehearsal-service-time", "0s"},
+			wantConcurrency: 0, wantServiceTime: 0,
+		},
+		{
+			name: "environment of 0 turns the file's settings off", file: file, env: map[string]string{"FOYER_REHEARSAL_CONCURRENCY": "0", "FOYER_REHEARSAL_SERVICE_TIME": "0"},
+			wantConcurrency: 0, wantServiceTime: 0,
+		},
+		{
+			// A concurrency limit alone caps the store's own calls, and a
+			// service time alone slows them without a limit.
+			name: "concurrency without service time", args: []string{"--rehearsal-concurrency", "8"},
+			wantConcurrency: 8, wantServiceTime: 0,
+		},
+		{
+			name: "service time without concurrency", args: []string{"--rehearsal-service-time", "100ms"},
+			wantConcurrency: 0, wantServiceTime: 100 * time.Millisecond,
+		},
+		{
+			name: "flag replaces an invalid file value", file: "rehearsal_concurrency: -1\n", args: []string{"--rehearsal-concurrency", "8"},
+			wantConcurrency: 8,
+		},
+		{
+			name: "largest values", args: []string{"--rehearsal-concurrency", "100000", "--rehearsal-service-time", "10s"},
+			wantConcurrency: 100000, wantServiceTime: 10 * time.Second,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := tt.args
+			if tt.file != "" {
+				args = append([]string{"--config", writeFile(t, "foyer.yaml", tt.file)}, args...)
+			}
+
+			cfg, err := parseServe(args, func(name string) string { return tt.env[name] }, io.Discard)
+			if err != nil {
+				t.Fatalf("parse %q: %v", args, err)
+			}
+			if cfg.RehearsalConcurrency != tt.wantConcurrency {
+				t.Errorf("rehearsal_concurrency: got %d, want %d", cfg.RehearsalConcurrency, tt.wantConcurrency)
+			}
+			if cfg.RehearsalServiceTime != tt.wantServiceTime {
+				t.Errorf("rehearsal_service_time: got %s, want %s", cfg.RehearsalServiceTime, tt.wantServiceTime)
+			}
+		})
+	}
+}
+
+// TestParseServeRehearsalRejects checks that an invalid rehearsal setting,
+// from any source, stops `foyer serve` with a message naming the setting,
+// the value and what is allowed.
+func TestParseServeRehearsalRejects(t *testing.T) {
+	tests := []struct {
+		name string
+		file string
+		env  map[string]string
+		args []string
+		// want lists parts of the error.
+		want []string
+		// wantUsage lists parts of the usage that the flag package writes
+		// to stderr, which describes the values the flag accepts.
+		wantUsage []string
+	}{
+		{
+			name: "negative concurrency flag", args: []string{"--rehearsal-concurrency", "-1"},
+			want: []string{"rehearsal_concurrency", "-1", "0 (no limit) to 100000"},
+		},
+		{
+			name: "concurrency flag too large", args: []string{"--rehearsal-concurrency", "100001"},
+			want: []string{"rehearsal_concurrency", "100001", "0 (no limit) to 100000"},
+		},
+		{
+			name: "negative service time flag", args: []string{"--rehearsal-concurrency", "8", "--rehearsal-service-time", "-5ms"},
+			want: []string{"rehearsal_service_time", "-5ms", "0 (none) to 10s"},
+		},
+		{
+			name: "service time flag too long", args: []string{"--rehearsal-service-time", "11s"},
+			want: []string{"rehearsal_service_time", "11s", "0 (none) to 10s"},
+		},
+		{
+			name: "concurrency flag not a number", args: []string{"--rehearsal-concurrency", "eight"},
+			want:      []string{"rehearsal-concurrency", `"eight"`},
+			wantUsage: []string{"-rehearsal-concurrency", "0 is no limit"},
+		},
+		{
+			name: "service time flag without unit", args: []string{"--rehearsal-service-time", "100"},
+			want:      []string{"rehearsal-service-time", `"100"`},
+			wantUsage: []string{"-rehearsal-service-time", "such as 100ms"},
+		},
+		{
+			name: "negative concurrency in environment", env: map[string]string{"FOYER_REHEARSAL_CONCURRENCY": "-2"},
+			want: []string{"rehearsal_concurrency", "-2", "0 (no limit) to 100000"},
+		},
+		{
+			name: "service time in environment without unit", env: map[string]string{"FOYER_REHEARSAL_SERVICE_TIME": "100"},
+			want: []string{"FOYER_REHEARSAL_SERVICE_TIME", `"100"`, "duration such as 100ms"},
+		},
+		{
+			name: "negative service time in file", file: "rehearsal_service_time: -1s\n",
+			want: []string{"rehearsal_service_time", "-1s", "0 (none) to 10s"},
+		},
+		{
+			name: "flag makes a valid file value invalid", file: "rehearsal_concurrency: 4\n", args: []string{"--rehearsal-concurrency", "-4"},
+			want: []string{"rehearsal_concurrency", "-4", "0 (no limit) to 100000"},
+		},
+		{
+			name: "environment makes a valid file value invalid", file: "rehearsal_service_time: 50ms\n", env: map[string]string{"FOYER_REHEARSAL_SERVICE_TIME": "1m"},
+			want: []string{"rehearsal_service_time", "1m0s", "0 (none) to 10s"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := tt.args
+			if tt.file != "" {
+				args = append([]string{"--config", writeFile(t, "foyer.yaml", tt.file)}, args...)
+			}
+			var stderr strings.Builder
+
+			_, err := parseServe(args, func(name string) string { return tt.env[name] }, &stderr)
+			if err == nil {
+				t.Fatalf("parse %q: got no error, want one", args)
+			}
+			for _, part := range tt.want {
+				if !strings.Contains(err.Error(), part) {
+					t.Errorf("got error %q, want it to contain %q", err, part)
+				}
+			}
+			for _, part := range tt.wantUsage {
+				if !strings.Contains(stderr.String(), part) {
+					t.Errorf("got usage %q, want it to contain %q", stderr.String(), part)
 				}
 			}
 		})

@@ -1,7 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"log/slog"
+	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	"foyer/booking"
@@ -41,9 +46,9 @@ type ControllerConfig struct {
 	Prometheus *PrometheusConfig `yaml:"prometheus"`
 }
 
-// PrometheusConfig holds the PromQL queries of promsource.Config.
-//
-// NOTE: a bearer token for the Prometheus server cannot be configured yet.
+// PrometheusConfig holds the server and the PromQL queries of
+// promsource.Config. The bearer token comes from a file or an environment
+// variable, never from the configuration file itself.
 type PrometheusConfig struct {
 	URL            string        `yaml:"url"`
 	LatencyQuery   string        `yaml:"latency_query"`
@@ -52,7 +57,22 @@ type PrometheusConfig struct {
 	RemainingQuery string        `yaml:"remaining_query"`
 	Window         time.Duration `yaml:"window"`
 	Timeout        time.Duration `yaml:"timeout"`
+	// BearerTokenFile names a file that holds the bearer token, read at
+	// start and before every reading of the signals.
+	BearerTokenFile string `yaml:"bearer_token_file"`
+	// BearerTokenEnv names an environment variable, starting with FOYER_,
+	// that holds the bearer token. ApplyEnv reads it into bearerToken.
+	BearerTokenEnv string `yaml:"bearer_token_env"`
+
+	// bearerToken is the value of BearerTokenEnv. It is a secret: never
+	// log it.
+	bearerToken string
 }
+
+// tokenEnvName is the form of PrometheusConfig.BearerTokenEnv. The prefix
+// keeps a configuration file from sending other variables of the process,
+// such as a cloud credential, to a Prometheus server.
+var tokenEnvName = regexp.MustCompile(`^FOYER_[A-Z0-9_]+$`)
 
 // Law returns the control law's parameters.
 func (c ControllerConfig) Law() waitroom.ControllerConfig {
@@ -87,21 +107,55 @@ func (c ControllerConfig) Validate() error {
 		return err
 	}
 	if c.Prometheus != nil {
-		return c.Prometheus.source().Validate()
+		return c.Prometheus.validate()
 	}
 	return nil
 }
 
+func (p PrometheusConfig) validate() error {
+	switch {
+	case p.BearerTokenEnv != "" && !tokenEnvName.MatchString(p.BearerTokenEnv):
+		return fmt.Errorf("prometheus: bearer_token_env %q is invalid: name an environment variable of uppercase letters, digits and '_' that starts with FOYER_, such as FOYER_PROMETHEUS_TOKEN", p.BearerTokenEnv)
+	case p.BearerTokenEnv != "" && p.BearerTokenFile != "":
+		return errors.New("prometheus: bearer_token_file and bearer_token_env are both set: set one of them")
+	case p.BearerTokenEnv != "" && p.bearerToken == "":
+		return fmt.Errorf("prometheus: bearer_token_env names %s, which is not set or empty: set it to the token the Prometheus server expects, or remove bearer_token_env", p.BearerTokenEnv)
+	}
+	return p.source().Validate()
+}
+
 func (p PrometheusConfig) source() promsource.Config {
 	return promsource.Config{
-		URL:            p.URL,
-		LatencyQuery:   p.LatencyQuery,
-		SamplesQuery:   p.SamplesQuery,
-		ErrorRateQuery: p.ErrorRateQuery,
-		RemainingQuery: p.RemainingQuery,
-		Window:         p.Window,
-		Timeout:        p.Timeout,
+		URL:             p.URL,
+		LatencyQuery:    p.LatencyQuery,
+		SamplesQuery:    p.SamplesQuery,
+		ErrorRateQuery:  p.ErrorRateQuery,
+		RemainingQuery:  p.RemainingQuery,
+		Window:          p.Window,
+		Timeout:         p.Timeout,
+		BearerToken:     p.bearerToken,
+		BearerTokenFile: p.BearerTokenFile,
 	}
+}
+
+// withPrometheusTokens returns rooms with the bearer token of each
+// Prometheus source that names bearer_token_env read through getenv. It
+// copies what it changes, so the caller's rooms stay as they are.
+func withPrometheusTokens(rooms []RoomConfig, getenv func(string) string) []RoomConfig {
+	out, copied := rooms, false
+	for i, r := range rooms {
+		p := r.Controller.Prometheus
+		if p == nil || p.BearerTokenEnv == "" {
+			continue
+		}
+		if !copied {
+			out, copied = slices.Clone(rooms), true
+		}
+		resolved := *p
+		resolved.bearerToken = strings.TrimSpace(getenv(p.BearerTokenEnv))
+		out[i].Controller.Prometheus = &resolved
+	}
+	return out
 }
 
 // roomControllers builds the admission controller of every configured room:
@@ -122,8 +176,7 @@ func roomControllers(rooms []RoomConfig, store booking.Store) (map[string]waitro
 			}
 			src = prom
 		} else {
-			cfg := bookingsource.Config{Event: r.Event, MinSamples: law.WithDefaults().MinSamples}
-			local, err := bookingsource.New(store, cfg)
+			local, err := bookingSource(store, r.Event, law)
 			if err != nil {
 				return nil, fmt.Errorf("room %s: controller: %w", r.ID, err)
 			}
@@ -133,4 +186,28 @@ func roomControllers(rooms []RoomConfig, store booking.Store) (map[string]waitro
 		controllers[r.ID] = waitroom.RoomController{Signals: src, Config: law}
 	}
 	return controllers, nil
+}
+
+// defaultController returns the waitroom.EdgeConfig.DefaultController of
+// `foyer serve`. A room that the configuration does not name, such as one
+// created through the admin API, gets a source over the booking store that
+// counts the places of the room's event, and the default parameters.
+func defaultController(store booking.Store, log *slog.Logger) func(waitroom.Settings) (waitroom.RoomController, bool) {
+	return func(s waitroom.Settings) (waitroom.RoomController, bool) {
+		law := waitroom.ControllerConfig{}
+		src, err := bookingSource(store, s.Event, law)
+		if err != nil {
+			log.Error("building the admission controller of a room failed; the room keeps its rate in mode auto", "room", s.ID, "event", s.Event, "err", err)
+			return waitroom.RoomController{}, false
+		}
+		log.Info("admission controller with default parameters built for a room without configuration", "room", s.ID, "event", s.Event)
+		return waitroom.RoomController{Signals: src, Config: law}, true
+	}
+}
+
+// bookingSource returns a signal source over the booking store that
+// counts the places of event and reads as many operations as law needs.
+func bookingSource(store booking.Store, event string, law waitroom.ControllerConfig) (*bookingsource.Source, error) {
+	cfg := bookingsource.Config{Event: event, MinSamples: law.WithDefaults().MinSamples}
+	return bookingsource.New(store, cfg)
 }

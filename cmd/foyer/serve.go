@@ -229,7 +229,10 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 		return err
 	}
 	defer st.close()
-	st.booking = throttleForRehearsal(cfg, st.booking, log)
+	rehearsal := throttleForRehearsal(cfg, st.booking, log)
+	if rehearsal != nil {
+		st.booking = rehearsal
+	}
 
 	seeds := make([]waitroom.Settings, 0, len(cfg.Rooms))
 	for _, rc := range cfg.Rooms {
@@ -262,10 +265,16 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	}
 
 	metrics := web.NewMetrics()
-	edgeConfig := waitroom.EdgeConfig{Tick: cfg.Tick, Rooms: seeds, Controllers: controllers}
+	edgeConfig := waitroom.EdgeConfig{
+		Tick:              cfg.Tick,
+		Rooms:             seeds,
+		Controllers:       controllers,
+		DefaultController: defaultController(st.booking, log),
+	}
 	edge := waitroom.NewEdge(st.rooms, keys, edgeConfig, log, metrics)
 	metrics.WatchEdge(edge)
 	server := web.New(web.Options{
+		Rehearsal:           rehearsal,
 		Edge:                edge,
 		AdminToken:          cfg.AdminToken,
 		Log:                 log,
@@ -323,10 +332,11 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 }
 
 // throttleForRehearsal wraps store in a booking.RehearsalStore when either
-// rehearsal setting is on, so the booking core has a known capacity.
-func throttleForRehearsal(cfg Config, store booking.Store, log *slog.Logger) booking.Store {
+// rehearsal setting is on, so the booking core has a known capacity. It
+// returns nil when both are off.
+func throttleForRehearsal(cfg Config, store booking.Store, log *slog.Logger) *booking.RehearsalStore {
 	if cfg.RehearsalConcurrency == 0 && cfg.RehearsalServiceTime == 0 {
-		return store
+		return nil
 	}
 
 	attrs := []any{"concurrency", cfg.RehearsalConcurrency, "service_time", cfg.RehearsalServiceTime.String()}
