@@ -51,6 +51,9 @@ type evidence struct {
 	Visitors   []visitor
 	MaxActive  int64
 	BookingRun bool
+	// Controller is how an auto room's rate followed a rehearsal
+	// backend's capacity; nil when the capacity is unknown.
+	Controller *ControllerReport
 }
 
 // gatherEvidence reads the server's records after the run.
@@ -82,6 +85,7 @@ func check(e evidence) []CheckResult {
 		checkRate(e),
 		checkAbandoned(e),
 		checkOrders(e),
+		checkController(e),
 	}
 }
 

@@ -55,6 +55,9 @@ type Scenario struct {
 	Behavior     Behavior     `yaml:"behavior" json:"behavior"`
 	Checks       Thresholds   `yaml:"checks" json:"checks"`
 	Engine       Engine       `yaml:"engine" json:"engine"`
+	// Rehearsal judges an auto room against edges that run a rehearsal
+	// backend of known capacity, and changes that capacity during the run.
+	Rehearsal Rehearsal `yaml:"rehearsal" json:"rehearsal"`
 
 	// ReportDir is the directory that receives summary.txt, report.json and
 	// report.html; it is created if missing.
@@ -185,6 +188,14 @@ func DefaultScenario() Scenario {
 			MaxRetries:     8,
 			ProgressEvery:  10 * time.Second,
 		},
+		Rehearsal: Rehearsal{
+			TargetP95:        500 * time.Millisecond,
+			ReachShare:       0.9,
+			ReachWithin:      time.Minute,
+			UnderTargetShare: 0.95,
+			SteadyVariation:  0.15,
+			FitWithin:        15 * time.Second,
+		},
 		ReportDir: "loadtest-report",
 	}
 }
@@ -211,6 +222,9 @@ func (s Scenario) Validate() error {
 		return err
 	}
 	if err := s.Engine.validate(); err != nil {
+		return err
+	}
+	if err := s.Rehearsal.validate(s.MaxDuration); err != nil {
 		return err
 	}
 	return s.validateArrivals()

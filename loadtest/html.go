@@ -54,7 +54,7 @@ func (r *Report) charts() ([]chart, error) {
 		draw        func() (*plot.Plot, error)
 	}{
 		{"Visitors waiting", "Visitors of this run waiting in line (pre-queue included) or booking, as they saw it, and the room's line from the admin API. The server's line falls first: a visitor learns of an admission at its next poll.", r.waitingPlot},
-		{"Admissions per second", "Admissions from the server's log per second, against the configured rate.", r.admissionsPlot},
+		{"Admissions per second", "Admissions from the server's log per second, against the configured rate, or in auto mode the controller's rate and the rehearsal backend's capacity.", r.admissionsPlot},
 		{"Booking latency", "Percentiles of slot, hold, pay and order requests in each sample interval.", r.latencyPlot},
 		{"Errors by kind", "Failed requests per second by operation and kind; expected outcomes such as declined cards are not errors.", r.errorsPlot},
 	}
@@ -152,6 +152,26 @@ func (r *Report) admissionsPlot() (*plot.Plot, error) {
 		end = float64(n)
 	}
 	opens := r.OpensAt.Sub(r.StartedAt).Seconds()
+	if r.Scenario.RoomSettings.Mode == "auto" {
+		// The controller moves the rate: draw it as sampled, and the
+		// rehearsal backend's capacity when known.
+		rate := r.points(func(s Sample) (float64, bool) {
+			if s.Server == nil {
+				return 0, false
+			}
+			return s.Server.RatePerMinute / 60, true
+		})
+		if err := addLine(p, "controller's rate", 1, rate); err != nil {
+			return nil, err
+		}
+		if len(r.CapacityChanges) > 0 {
+			capacity := r.points(func(s Sample) (float64, bool) { return s.CapacityPerMinute / 60, s.CapacityPerMinute > 0 })
+			if err := addLine(p, "backend capacity (bookings)", 2, capacity); err != nil {
+				return nil, err
+			}
+		}
+		return p, nil
+	}
 	rate := r.Scenario.RoomSettings.RatePerMinute / 60
 	configured := plotter.XYs{{X: opens, Y: rate}, {X: max(end, opens), Y: rate}}
 	if err := addLine(p, "configured rate", 1, configured); err != nil {

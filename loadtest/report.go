@@ -54,6 +54,13 @@ type Report struct {
 	// AdmissionsPerSecond counts the admission log's entries in each
 	// second after StartedAt.
 	AdmissionsPerSecond []int64 `json:"admissions_per_second"`
+	// CapacityChanges are the rehearsal backends' capacity over the run,
+	// LatencyWindows the 10-second windows of hold and payment latency,
+	// and Controller how an auto room's rate followed the capacity; empty
+	// when the capacity is unknown.
+	CapacityChanges []CapacityChange  `json:"capacity_changes,omitempty"`
+	LatencyWindows  []LatencyWindow   `json:"latency_windows,omitempty"`
+	Controller      *ControllerReport `json:"controller,omitempty"`
 
 	Checks []CheckResult `json:"checks"`
 	// Passed is true when no check failed.
@@ -73,8 +80,10 @@ func (r *Report) Failed() []CheckResult {
 
 // report gathers the evidence, runs the checks and builds the report.
 func (r *runner) report(ctx context.Context, interrupted bool) *Report {
-	samples, memory, maxActive := r.series.snapshot()
+	samples, memory, maxActive, windows := r.series.snapshot()
 	ev := r.gatherEvidence(ctx, maxActive)
+	changes := r.capacity.history()
+	ev.Controller = analyzeController(samples, changes, windows, r.opensAt.Sub(r.start).Seconds(), r.scenario.Rehearsal)
 	checks := check(ev)
 
 	st := r.stats
@@ -101,6 +110,9 @@ func (r *runner) report(ctx context.Context, interrupted bool) *Report {
 		Memory:              memory,
 		Samples:             samples,
 		AdmissionsPerSecond: perSecond(ev.Log, r.start),
+		CapacityChanges:     changes,
+		LatencyWindows:      windows,
+		Controller:          ev.Controller,
 		Checks:              checks,
 	}
 	if len(samples) > 0 {
@@ -208,6 +220,23 @@ func (r *Report) WriteSummary(w io.Writer) {
 		}
 	}
 	p("load tester: steps started late by p50 %.1f ms, p99 %.1f ms; %s", r.SchedulerLag.P50, r.SchedulerLag.P99, formatMemory(r.Memory))
+	if c := r.Controller; c != nil {
+		p("controller: rate against the rehearsal backend's capacity, seconds after opening:")
+		for i, ph := range c.Phases {
+			line := fmt.Sprintf("  phase %d, %.0fs to %.0fs: capacity %.0f/min, rate %.0f/min at start", i+1, ph.From, ph.To, ph.CapacityPerMinute, ph.RateAtStart)
+			if ph.ReachedAfter != nil {
+				line += fmt.Sprintf(", reached %.0f%% after %.0fs", 100*r.Scenario.Rehearsal.ReachShare, *ph.ReachedAfter)
+			}
+			if ph.FitAfter != nil {
+				line += fmt.Sprintf(", fit under it after %.0fs", *ph.FitAfter)
+			}
+			if ph.SteadyMean > 0 {
+				line += fmt.Sprintf("; from %.0fs mean %.0f/min = %.0f%% of capacity, ±%.1f%%", ph.SteadyFrom, ph.SteadyMean, 100*ph.SteadyShare, 100*ph.SteadyVariation)
+			}
+			p("%s", line)
+		}
+		p("  hold and payment p95 under %.0f ms in %d of %d 10s windows", c.TargetP95Ms, c.UnderTarget, c.Windows)
+	}
 	p("checks:")
 	for _, c := range r.Checks {
 		p("  %-7s %s: %s", strings.ToUpper(c.Status), c.Name, c.Summary)

@@ -53,6 +53,9 @@ type runner struct {
 	// remaining counts visitors that have not finished.
 	remaining atomic.Int64
 	stopLoad  context.CancelFunc
+	// capacity is the rehearsal backends' capacity over the run; nil when
+	// unknown.
+	capacity *capacityPlan
 }
 
 func (r *runner) now() time.Duration { return time.Since(r.start) }
@@ -136,6 +139,11 @@ func (r *runner) setUp(ctx context.Context) error {
 	if r.opensAt.IsZero() {
 		r.opensAt = time.Now()
 	}
+	capacity, err := r.readCapacity(ctx)
+	if err != nil {
+		return err
+	}
+	r.capacity = capacity
 
 	for _, target := range s.Targets {
 		base := strings.TrimSuffix(target, "/")
@@ -191,10 +199,14 @@ func (r *runner) load(ctx context.Context, baseline uint64) (interrupted bool) {
 
 	r.series = newSeries(r, baseline)
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		r.series.run(loadCtx)
+	}()
+	go func() {
+		defer wg.Done()
+		r.applySteps(loadCtx)
 	}()
 	go func() {
 		defer wg.Done()

@@ -32,6 +32,9 @@ type Sample struct {
 	// Server is the room's counters from the admin API; nil when the read
 	// failed.
 	Server *ServerCounts `json:"server,omitempty"`
+	// CapacityPerMinute is the rehearsal backends' capacity in bookings a
+	// minute; 0 when unknown.
+	CapacityPerMinute float64 `json:"capacity_per_minute,omitempty"`
 	// HeapBytes is the load tester's heap, live and not yet collected.
 	HeapBytes uint64 `json:"heap_bytes"`
 }
@@ -43,6 +46,9 @@ type ServerCounts struct {
 	Admitted  int64 `json:"admitted"`
 	Active    int64 `json:"active"`
 	Abandoned int64 `json:"abandoned"`
+	// RatePerMinute is the room's admission rate, which the controller
+	// sets in auto mode.
+	RatePerMinute float64 `json:"rate_per_minute"`
 }
 
 // Memory is the load tester's own memory use per waiting visitor.
@@ -66,13 +72,21 @@ type series struct {
 	r        *runner
 	interval time.Duration
 
-	mu         sync.Mutex
-	samples    []Sample
+	mu      sync.Mutex
+	samples []Sample
+	// windows are the 10-second windows of hold and payment latency, and
+	// windowEnd is when the current one ends.
+	windows    []LatencyWindow
+	windowEnd  time.Duration
 	lastErrors map[string]int64
 	memory     Memory
 	// maxActive is the most active visitors the server reported.
 	maxActive int64
 }
+
+// latencyWindow is the width of the hold and payment latency windows, as
+// long as the booking core's own statistics windows.
+const latencyWindow = 10 * time.Second
 
 // maxSamples bounds the samples of a run; longer runs sample less often.
 const maxSamples = 1800
@@ -124,10 +138,12 @@ func (s *series) sample(ctx context.Context, measure bool) {
 	room, err := s.r.admin.room(readCtx, s.r.scenario.Room)
 	cancel()
 	if err == nil {
-		smp.Server = &ServerCounts{Waiting: room.Waiting, Prequeue: room.Prequeue, Admitted: room.Admitted, Active: room.Active, Abandoned: room.Abandoned}
+		smp.Server = &ServerCounts{Waiting: room.Waiting, Prequeue: room.Prequeue, Admitted: room.Admitted, Active: room.Active, Abandoned: room.Abandoned, RatePerMinute: room.RatePerMinute}
 	} else if ctx.Err() == nil {
 		s.r.log.Warn("read room counters failed", "room", s.r.scenario.Room, "err", err)
 	}
+
+	smp.CapacityPerMinute = s.r.capacity.current()
 
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
@@ -135,6 +151,13 @@ func (s *series) sample(ctx context.Context, measure bool) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if now := s.r.now(); now >= s.windowEnd {
+		p95, n := st.takeWindow()
+		if s.windowEnd > 0 {
+			s.windows = append(s.windows, LatencyWindow{End: now.Seconds(), Requests: n, P95: p95})
+		}
+		s.windowEnd = now + latencyWindow
+	}
 	smp.ErrorsByKind = diffCounts(errs, s.lastErrors)
 	s.lastErrors = errs
 	if smp.Server != nil {
@@ -171,10 +194,10 @@ func diffCounts(now, before map[string]int64) map[string]int64 {
 	return out
 }
 
-// snapshot returns the samples, the memory figures and the most active
-// visitors the server reported.
-func (s *series) snapshot() ([]Sample, Memory, int64) {
+// snapshot returns the samples, the memory figures, the most active
+// visitors the server reported and the latency windows.
+func (s *series) snapshot() ([]Sample, Memory, int64, []LatencyWindow) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Sample(nil), s.samples...), s.memory, s.maxActive
+	return append([]Sample(nil), s.samples...), s.memory, s.maxActive, append([]LatencyWindow(nil), s.windows...)
 }

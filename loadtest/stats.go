@@ -104,6 +104,10 @@ type stats struct {
 	interval  *hdrhistogram.Histogram
 	lag       *hdrhistogram.Histogram
 	intervalN int64
+	// window holds the latencies of holds and payments, the requests that
+	// reach a rehearsal backend, since the last takeWindow.
+	window  *hdrhistogram.Histogram
+	windowN int64
 }
 
 func newStats() *stats {
@@ -112,6 +116,7 @@ func newStats() *stats {
 		errors:   make(map[string]int64),
 		interval: latencyHistogram(),
 		lag:      latencyHistogram(),
+		window:   latencyHistogram(),
 	}
 	for _, op := range operations {
 		s.latency[op] = latencyHistogram()
@@ -135,6 +140,10 @@ func (s *stats) observe(op string, r response, expected bool) {
 	if isBookingOp(op) {
 		_ = s.interval.RecordValue(us)
 		s.intervalN++
+	}
+	if op == opHold || op == opPay {
+		_ = s.window.RecordValue(us)
+		s.windowN++
 	}
 	if failed {
 		s.errors[op+": "+r.kind()]++
@@ -170,6 +179,20 @@ func (s *stats) takeInterval() (p50, p95, p99 float64, n int64) {
 	s.interval.Reset()
 	s.intervalN = 0
 	return p50, p95, p99, n
+}
+
+// takeWindow returns the p95 in milliseconds of the holds and payments
+// since the previous call, and their number, and resets them.
+func (s *stats) takeWindow() (p95 float64, n int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n = s.windowN
+	if n > 0 {
+		p95 = float64(s.window.ValueAtQuantile(95)) / 1000
+	}
+	s.window.Reset()
+	s.windowN = 0
+	return p95, n
 }
 
 // Latency summarizes the latencies of one operation in milliseconds.
