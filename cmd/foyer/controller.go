@@ -158,49 +158,49 @@ func withPrometheusTokens(rooms []RoomConfig, getenv func(string) string) []Room
 	return out
 }
 
-// roomControllers builds the admission controller of every configured room:
-// a Prometheus source where the room names one, and otherwise a source over
-// the booking store that counts the places of the room's event. A
+// roomControllers builds the admission controllers of the configured
+// rooms that name a Prometheus source, and returns the control law of
+// every configured room by room id. The other rooms count the places of
+// their event in the booking store; defaultController builds those with
+// the room's law, for the event the room guards at the time, so a room
+// whose event changes through the admin API counts the new one. A
 // controller decides only while its room is in mode auto, so an organizer
 // may switch a room to auto at any time.
-func roomControllers(rooms []RoomConfig, store booking.Store) (map[string]waitroom.RoomController, error) {
-	controllers := make(map[string]waitroom.RoomController, len(rooms))
+func roomControllers(rooms []RoomConfig) (map[string]waitroom.RoomController, map[string]waitroom.ControllerConfig, error) {
+	controllers := make(map[string]waitroom.RoomController)
+	laws := make(map[string]waitroom.ControllerConfig, len(rooms))
 	for _, r := range rooms {
 		law := r.Controller.Law()
-
-		var src waitroom.SignalSource
+		laws[r.ID] = law
 		if p := r.Controller.Prometheus; p != nil {
 			prom, err := promsource.New(p.source(), nil)
 			if err != nil {
-				return nil, fmt.Errorf("room %s: controller: %w", r.ID, err)
+				return nil, nil, fmt.Errorf("room %s: controller: %w", r.ID, err)
 			}
-			src = prom
-		} else {
-			local, err := bookingSource(store, r.Event, law)
-			if err != nil {
-				return nil, fmt.Errorf("room %s: controller: %w", r.ID, err)
-			}
-			src = local
+			controllers[r.ID] = waitroom.RoomController{Signals: prom, Config: law}
 		}
-
-		controllers[r.ID] = waitroom.RoomController{Signals: src, Config: law}
 	}
-	return controllers, nil
+	return controllers, laws, nil
 }
 
 // defaultController returns the waitroom.EdgeConfig.DefaultController of
-// `foyer serve`. A room that the configuration does not name, such as one
-// created through the admin API, gets a source over the booking store that
-// counts the places of the room's event, and the default parameters.
-func defaultController(store booking.Store, log *slog.Logger) func(waitroom.Settings) (waitroom.RoomController, bool) {
+// `foyer serve`: a source over the booking store that counts the places of
+// the room's event. A room named in the configuration gets its law from
+// laws; any other room, such as one created through the admin API, gets
+// the default parameters.
+func defaultController(store booking.Store, laws map[string]waitroom.ControllerConfig, log *slog.Logger) func(waitroom.Settings) (waitroom.RoomController, bool) {
 	return func(s waitroom.Settings) (waitroom.RoomController, bool) {
-		law := waitroom.ControllerConfig{}
+		law, configured := laws[s.ID]
 		src, err := bookingSource(store, s.Event, law)
 		if err != nil {
 			log.Error("building the admission controller of a room failed; the room keeps its rate in mode auto", "room", s.ID, "event", s.Event, "err", err)
 			return waitroom.RoomController{}, false
 		}
-		log.Info("admission controller with default parameters built for a room without configuration", "room", s.ID, "event", s.Event)
+		if configured {
+			log.Info("admission controller built from the configuration", "room", s.ID, "event", s.Event)
+		} else {
+			log.Info("admission controller with default parameters built for a room without configuration", "room", s.ID, "event", s.Event)
+		}
 		return waitroom.RoomController{Signals: src, Config: law}, true
 	}
 }

@@ -13,7 +13,6 @@ import (
 
 	bookingmemstore "foyer/booking/memstore"
 	"foyer/waitroom"
-	"foyer/waitroom/signals/bookingsource"
 	"foyer/waitroom/signals/promsource"
 )
 
@@ -88,19 +87,52 @@ func TestRoomControllersPickSource(t *testing.T) {
 		}}},
 	}
 
-	controllers, err := roomControllers(rooms, bookingmemstore.New(bookingmemstore.Options{}))
+	controllers, laws, err := roomControllers(rooms)
 	if err != nil {
 		t.Fatalf("roomControllers: %v", err)
 	}
 
-	if _, ok := controllers["local"].Signals.(*bookingsource.Source); !ok {
-		t.Errorf("room local: got source %T, want *bookingsource.Source", controllers["local"].Signals)
+	// A booking-store room is built on demand for its current event.
+	if _, ok := controllers["local"]; ok {
+		t.Errorf("room local: got a controller built at start, want it built on demand")
 	}
-	if got := controllers["local"].Config.StartRatePerMinute; got != 300 {
+	if got := laws["local"].StartRatePerMinute; got != 300 {
 		t.Errorf("room local: got start rate %v, want 300", got)
 	}
 	if _, ok := controllers["shop"].Signals.(*promsource.Source); !ok {
 		t.Errorf("room shop: got source %T, want *promsource.Source", controllers["shop"].Signals)
+	}
+}
+
+// TestConfiguredControllerFollowsEvent builds the controller of a
+// configured room whose event differs from the configuration, as after a
+// change through the admin API: it takes the configured law and counts
+// the places of the room's current event.
+func TestConfiguredControllerFollowsEvent(t *testing.T) {
+	store := bookingmemstore.New(bookingmemstore.Options{})
+	event, slots, err := demoEvent(time.Now())
+	if err != nil {
+		t.Fatalf("demo event: %v", err)
+	}
+	if err := store.CreateEvent(t.Context(), event, slots); err != nil {
+		t.Fatalf("create event %s: %v", event.ID, err)
+	}
+	laws := map[string]waitroom.ControllerConfig{"local": {StartRatePerMinute: 300}}
+	build := defaultController(store, laws, slog.New(slog.NewTextHandler(io.Discard, nil)))
+
+	rc, ok := build(waitroom.Settings{ID: "local", Event: event.ID})
+	if !ok {
+		t.Fatal("controller for room local: got ok false, want a controller")
+	}
+	if rc.Config.StartRatePerMinute != 300 {
+		t.Errorf("controller for room local: got start rate %v, want the configured 300", rc.Config.StartRatePerMinute)
+	}
+	sig, err := rc.Signals.Signals(t.Context(), time.Now())
+	if err != nil {
+		t.Fatalf("read signals: %v", err)
+	}
+	if !sig.HasInventory || sig.RemainingPlaces == 0 {
+		t.Errorf("signals: got inventory %v with %d places, want the places of event %s", sig.HasInventory, sig.RemainingPlaces, event.ID)
 	}
 }
 
@@ -120,7 +152,7 @@ func TestDefaultControllerCountsRoomEvent(t *testing.T) {
 	for _, s := range slots {
 		capacity += int64(s.Capacity)
 	}
-	build := defaultController(store, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	build := defaultController(store, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 
 	rc, ok := build(waitroom.Settings{ID: "gallery", Event: event.ID})
 	if !ok {
@@ -293,7 +325,7 @@ func TestPrometheusBearerToken(t *testing.T) {
 			if err != nil {
 				t.Fatalf("parse: %v", err)
 			}
-			controllers, err := roomControllers(cfg.Rooms, bookingmemstore.New(bookingmemstore.Options{}))
+			controllers, _, err := roomControllers(cfg.Rooms)
 			if err != nil {
 				t.Fatalf("roomControllers: %v", err)
 			}

@@ -259,7 +259,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 		return err
 	}
 
-	controllers, err := roomControllers(cfg.Rooms, st.booking)
+	controllers, laws, err := roomControllers(cfg.Rooms)
 	if err != nil {
 		return err
 	}
@@ -269,7 +269,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 		Tick:              cfg.Tick,
 		Rooms:             seeds,
 		Controllers:       controllers,
-		DefaultController: defaultController(st.booking, log),
+		DefaultController: defaultController(st.booking, laws, log),
 	}
 	edge := waitroom.NewEdge(st.rooms, keys, edgeConfig, log, metrics)
 	metrics.WatchEdge(edge)
