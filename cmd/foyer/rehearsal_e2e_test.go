@@ -28,7 +28,7 @@ rooms:
   - id: rehearsal
     event: rehearsal
     rate_per_minute: 600
-    burst: 10
+    burst: 40
     max_active: 2000
     mode: auto
     controller:
@@ -60,7 +60,7 @@ func TestAutoAdmissionFollowsRehearsalCapacity(t *testing.T) {
 	s.Room, s.Event = "rehearsal", "rehearsal"
 	s.MaxVisitors = 5000
 	s.MaxDuration = 150 * time.Second
-	s.RoomSettings = loadtest.RoomSettings{RatePerMinute: 600, Burst: 10, MaxActive: 2000, Mode: "auto"}
+	s.RoomSettings = loadtest.RoomSettings{RatePerMinute: 600, Burst: 40, MaxActive: 2000, Mode: "auto"}
 	s.EventSetup = loadtest.EventSetup{Slots: 20, Capacity: 500}
 	s.Arrivals = []loadtest.Arrival{{Kind: loadtest.KindBurst, Visitors: 5000, Within: 5 * time.Second}}
 	s.Behavior = loadtest.Behavior{ThinkTime: 500 * time.Millisecond, TicketsMin: 1, TicketsMax: 1}
