@@ -130,8 +130,7 @@ func (c ControllerConfig) cutRule(st ControllerState, s Signals, now time.Time) 
 	measuredBeforeCut := s.WindowStart.Before(st.LastCut.Add(c.Settle))
 	growing := backlogGrowing(st, s)
 	inHoldOff := now.Before(st.HoldOffUntil) && !growing
-	recentCut := !st.LastCut.IsZero() && now.Sub(st.LastCut) <= 2*c.HoldOff
-	draining := recentCut && s.LatencyP95 <= st.LastP95 && !growing
+	draining := !st.LastCut.IsZero() && now.Sub(st.LastCut) <= 2*c.HoldOff && s.LatencyP95 <= st.LastP95 && !growing
 	hold := func(reason Reason) (outcome, bool) {
 		return outcome{rate: st.RatePerMinute, ceiling: st.CeilingPerMinute, increases: st.Increases, reason: reason}, true
 	}
@@ -140,14 +139,6 @@ func (c ControllerConfig) cutRule(st ControllerState, s Signals, now time.Time) 
 	case s.ErrorRate >= c.ErrorRateThreshold:
 		if inHoldOff && measuredBeforeCut {
 			return hold(ReasonHoldOff)
-		}
-		if recentCut && st.LastActive > 0 && !growing {
-			// Requests queued before the cut still time out, and
-			// visitors retry them, but the backlog is not growing: the
-			// cut is working. A deep cut on each such reading would go
-			// far below what the backend can serve; a proportional one
-			// helps the queue drain.
-			return outcome{rate: st.RatePerMinute * c.CutFactor, reason: ReasonCut, cut: true}, true
 		}
 		return outcome{rate: st.RatePerMinute * c.DeepCutFactor, reason: ReasonDeepCut, cut: true, deep: true}, true
 

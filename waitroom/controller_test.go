@@ -200,26 +200,6 @@ func TestDecideRules(t *testing.T) {
 			wantReason: waitroom.ReasonHoldDraining, wantRate: 1000,
 		},
 		{
-			name: "errors after a cut while the backlog holds",
-			state: with(func(st *waitroom.ControllerState) {
-				st.LastCut, st.LastChange, st.LastActive = at(170), at(170), 400
-			}),
-			signals: signals(func(s *waitroom.Signals) {
-				s.ErrorRate, s.Active = 0.5, 420
-			}),
-			wantReason: waitroom.ReasonCut, wantRate: 900,
-		},
-		{
-			name: "errors after a cut while the backlog grows",
-			state: with(func(st *waitroom.ControllerState) {
-				st.LastCut, st.LastChange, st.LastActive = at(170), at(170), 400
-			}),
-			signals: signals(func(s *waitroom.Signals) {
-				s.ErrorRate, s.Active = 0.5, 600
-			}),
-			wantReason: waitroom.ReasonDeepCut, wantRate: 500,
-		},
-		{
 			name: "breach at the top bucket while the backlog grows after a cut",
 			state: with(func(st *waitroom.ControllerState) {
 				st.LastCut, st.LastChange, st.LastP95, st.LastActive = at(170), at(170), 5*time.Second, 200
