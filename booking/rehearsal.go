@@ -40,6 +40,10 @@ type RehearsalLimits struct {
 	Concurrency int
 	// ServiceTime is added to each hold and confirmation; 0 adds nothing.
 	ServiceTime time.Duration
+	// MaxWait is the longest a call waits for a place before it fails with
+	// ErrUnavailable, as a backend that sheds load would. 0 waits until
+	// the call's context ends.
+	MaxWait time.Duration
 }
 
 // CallsPerSecond is the holds and confirmations a second the capacity
@@ -79,7 +83,7 @@ func (r *RehearsalStore) Limits() RehearsalLimits {
 // the calls in progress have fallen below it. A higher limit lets waiting
 // calls in at once.
 func (r *RehearsalStore) SetLimits(c RehearsalLimits) {
-	c.Concurrency, c.ServiceTime = max(0, c.Concurrency), max(0, c.ServiceTime)
+	c.Concurrency, c.ServiceTime, c.MaxWait = max(0, c.Concurrency), max(0, c.ServiceTime), max(0, c.MaxWait)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.limits = c
@@ -132,7 +136,7 @@ func (r *RehearsalStore) enter(ctx context.Context) (release func(), err error) 
 	}
 
 	r.mu.Lock()
-	serviceTime := r.limits.ServiceTime
+	serviceTime, maxWait := r.limits.ServiceTime, r.limits.MaxWait
 	if len(r.waiters) == 0 && (r.limits.Concurrency == 0 || r.busy < r.limits.Concurrency) {
 		r.busy++
 		r.mu.Unlock()
@@ -140,11 +144,20 @@ func (r *RehearsalStore) enter(ctx context.Context) (release func(), err error) 
 		turn := make(chan struct{})
 		r.waiters = append(r.waiters, turn)
 		r.mu.Unlock()
+		var shed <-chan time.Time
+		if maxWait > 0 {
+			timer := time.NewTimer(maxWait)
+			defer timer.Stop()
+			shed = timer.C
+		}
 		select {
 		case <-turn:
 		case <-ctx.Done():
 			r.leaveLine(turn)
 			return nil, ctx.Err()
+		case <-shed:
+			r.leaveLine(turn)
+			return nil, ErrUnavailable
 		}
 	}
 	release = r.release
@@ -171,8 +184,8 @@ func (r *RehearsalStore) release() {
 	r.admitWaiters()
 }
 
-// leaveLine removes a cancelled call from the line. If its place was given
-// to it meanwhile, the place goes back.
+// leaveLine removes a call that stops waiting from the line. If its place
+// was given to it meanwhile, the place goes back.
 func (r *RehearsalStore) leaveLine(turn chan struct{}) {
 	r.mu.Lock()
 	for i, w := range r.waiters {

@@ -332,3 +332,37 @@ func TestRehearsalLimitsCapacity(t *testing.T) {
 		}
 	}
 }
+
+func TestRehearsalStoreShedsAfterMaxWait(t *testing.T) {
+	counting := newCountingStore(t)
+	inside := make(chan struct{})
+	counting.during = func(int64) { <-inside }
+	store := booking.NewRehearsalStore(counting, 1, 0)
+	store.SetLimits(booking.RehearsalLimits{Concurrency: 1, MaxWait: 20 * time.Millisecond})
+
+	var wg sync.WaitGroup
+	var first error
+	wg.Go(func() { _, first = store.Hold(t.Context(), holdRequest("v0")) })
+	waitInFlight(t, counting, 1)
+
+	// The place stays taken, so the second call gives up after MaxWait
+	// without reaching the store.
+	_, err := store.Hold(t.Context(), holdRequest("v1"))
+	if !errors.Is(err, booking.ErrUnavailable) {
+		t.Errorf("second hold: got %v, want ErrUnavailable", err)
+	}
+	close(inside)
+	wg.Wait()
+	if first != nil {
+		t.Errorf("first hold: got %v, want none", first)
+	}
+	if got := counting.calls.Load(); got != 1 {
+		t.Errorf("calls that reached the store: got %d, want 1", got)
+	}
+
+	// The shed call left the line: the next one gets the free place.
+	counting.during = nil
+	if _, err := store.Hold(t.Context(), holdRequest("v2")); err != nil {
+		t.Errorf("third hold: got %v, want none", err)
+	}
+}

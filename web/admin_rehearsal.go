@@ -16,6 +16,9 @@ import (
 type rehearsalJSON struct {
 	Concurrency   int     `json:"concurrency"`
 	ServiceTimeMS float64 `json:"service_time_ms"`
+	// MaxWaitMS is the longest a call waits for a place before it fails
+	// as unavailable; 0 waits until the request's deadline.
+	MaxWaitMS float64 `json:"max_wait_ms"`
 	// CallsPerSecond and BookingsPerSecond are the capacity these limits
 	// give, 0 when either limit is off. A booking is one hold and one
 	// confirmation.
@@ -27,15 +30,18 @@ type rehearsalJSON struct {
 type rehearsalChangeJSON struct {
 	Concurrency   *int     `json:"concurrency"`
 	ServiceTimeMS *float64 `json:"service_time_ms"`
+	MaxWaitMS     *float64 `json:"max_wait_ms"`
 }
 
-// maxRehearsalServiceTime bounds the service time a rehearsal may add.
+// maxRehearsalServiceTime bounds the service time a rehearsal may add and
+// the longest wait for a place.
 const maxRehearsalServiceTime = time.Minute
 
 func rehearsalBody(l booking.RehearsalLimits) rehearsalJSON {
 	return rehearsalJSON{
 		Concurrency:       l.Concurrency,
 		ServiceTimeMS:     float64(l.ServiceTime) / float64(time.Millisecond),
+		MaxWaitMS:         float64(l.MaxWait) / float64(time.Millisecond),
 		CallsPerSecond:    l.CallsPerSecond(),
 		BookingsPerSecond: l.BookingsPerSecond(),
 	}
@@ -90,9 +96,17 @@ func (s *Server) adminPutRehearsal(c *fiber.Ctx) error {
 		}
 		limits.ServiceTime = time.Duration(ms * float64(time.Millisecond))
 	}
+	if body.MaxWaitMS != nil {
+		ms := *body.MaxWaitMS
+		if !(ms >= 0 && ms <= float64(maxRehearsalServiceTime/time.Millisecond)) {
+			return newError(http.StatusBadRequest, "invalid_request",
+				fmt.Sprintf("max_wait_ms %v is invalid: use 0 (until the request's deadline) to %d.", ms, maxRehearsalServiceTime/time.Millisecond))
+		}
+		limits.MaxWait = time.Duration(ms * float64(time.Millisecond))
+	}
 	r.SetLimits(limits)
 	s.log.Warn("rehearsal limits changed", "by", apiActor(c), "concurrency", limits.Concurrency,
-		"service_time", limits.ServiceTime.String(), "calls_per_second", limits.CallsPerSecond())
+		"service_time", limits.ServiceTime.String(), "max_wait", limits.MaxWait.String(), "calls_per_second", limits.CallsPerSecond())
 
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.JSON(rehearsalBody(limits))

@@ -50,6 +50,11 @@ func TestAdminRehearsalLimits(t *testing.T) {
 		t.Errorf("store limits after PUT: got %+v, want 4 and 100ms", l)
 	}
 
+	got = decodeRehearsal(t, ts.admin(t, http.MethodPut, "/rehearsal", map[string]any{"max_wait_ms": 1000}))
+	if l := rehearsal.Limits(); l.MaxWait != time.Second || l.Concurrency != 4 {
+		t.Errorf("store limits after PUT max_wait_ms: got %+v, want 1s and concurrency 4", l)
+	}
+
 	got = decodeRehearsal(t, ts.admin(t, http.MethodPut, "/rehearsal", map[string]any{"service_time_ms": 12.5}))
 	if got.ServiceTimeMS != 12.5 || got.Concurrency != 4 {
 		t.Errorf("PUT service_time_ms 12.5: got %+v, want 12.5 ms and concurrency 4", got)
@@ -59,6 +64,7 @@ func TestAdminRehearsalLimits(t *testing.T) {
 		{"concurrency": -1},
 		{"service_time_ms": -5},
 		{"service_time_ms": 600000},
+		{"max_wait_ms": -1},
 		{"concurrenc": 3},
 	} {
 		r := ts.admin(t, http.MethodPut, "/rehearsal", bad)

@@ -66,6 +66,11 @@ type Config struct {
 	// RehearsalServiceTime is added to each booking hold and confirmation
 	// while it takes one of the RehearsalConcurrency places. 0 adds nothing.
 	RehearsalServiceTime time.Duration `yaml:"rehearsal_service_time"`
+	// RehearsalMaxWait is the longest a booking hold or confirmation waits
+	// for one of the RehearsalConcurrency places before it fails as
+	// unavailable, as a backend that sheds load would. 0 waits until the
+	// request's own deadline.
+	RehearsalMaxWait time.Duration `yaml:"rehearsal_max_wait"`
 	// Rooms are seeded into the store where absent at every start.
 	Rooms []RoomConfig `yaml:"rooms"`
 	// Events are created in the booking store where absent at every start.
@@ -196,6 +201,13 @@ func ApplyEnv(cfg Config, getenv func(string) string) (Config, error) {
 		}
 		cfg.RehearsalServiceTime = d
 	}
+	if v := getenv("FOYER_REHEARSAL_MAX_WAIT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return cfg, fmt.Errorf("FOYER_REHEARSAL_MAX_WAIT=%q is invalid: use a duration such as 1s, 0 to wait until the request's deadline", v)
+		}
+		cfg.RehearsalMaxWait = d
+	}
 	if v := getenv("FOYER_SECURE_COOKIES"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -242,6 +254,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("rehearsal_concurrency %d is invalid: use a whole number from 0 (no limit) to 100000", c.RehearsalConcurrency)
 	case c.RehearsalServiceTime < 0 || c.RehearsalServiceTime > 10*time.Second:
 		return fmt.Errorf("rehearsal_service_time %s is invalid: use a duration from 0 (none) to 10s", c.RehearsalServiceTime)
+	case c.RehearsalMaxWait < 0 || c.RehearsalMaxWait > time.Minute:
+		return fmt.Errorf("rehearsal_max_wait %s is invalid: use a duration from 0 (until the request's deadline) to 1m", c.RehearsalMaxWait)
 	case c.AdminToken != "" && len(c.AdminToken) < 16:
 		return fmt.Errorf("admin token is %d characters long: use at least 16 random characters", len(c.AdminToken))
 	}

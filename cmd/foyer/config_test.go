@@ -177,6 +177,11 @@ func TestConfigValidateRejects(t *testing.T) {
 			want:   []string{"rehearsal_service_time", "11s", "0 (none) to 10s"},
 		},
 		{
+			name:   "rehearsal_max_wait too long",
+			change: func(c *Config) { c.RehearsalMaxWait = 2 * time.Minute },
+			want:   []string{"rehearsal_max_wait", "2m0s", "0 (until the request's deadline) to 1m"},
+		},
+		{
 			name:   "admin token too short",
 			change: func(c *Config) { c.AdminToken = "hunter2" },
 			want:   []string{"admin token", "7 characters", "at least 16"},
@@ -376,6 +381,7 @@ func TestApplyEnvSetsFields(t *testing.T) {
 		"FOYER_SECURE_COOKIES":          "true",
 		"FOYER_REHEARSAL_CONCURRENCY":   "8",
 		"FOYER_REHEARSAL_SERVICE_TIME":  "100ms",
+		"FOYER_REHEARSAL_MAX_WAIT":      "1s",
 	}
 
 	got, err := ApplyEnv(DefaultConfig(), func(name string) string { return env[name] })
@@ -399,6 +405,7 @@ func TestApplyEnvSetsFields(t *testing.T) {
 		{"SecureCookies", got.SecureCookies, true},
 		{"RehearsalConcurrency", got.RehearsalConcurrency, 8},
 		{"RehearsalServiceTime", got.RehearsalServiceTime, 100 * time.Millisecond},
+		{"RehearsalMaxWait", got.RehearsalMaxWait, time.Second},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -432,6 +439,7 @@ func TestApplyEnvRejectsInvalid(t *testing.T) {
 		{"FOYER_SECURE_COOKIES", "yes please", []string{"FOYER_SECURE_COOKIES", `"yes please"`, "true or false"}},
 		{"FOYER_REHEARSAL_CONCURRENCY", "eight", []string{"FOYER_REHEARSAL_CONCURRENCY", `"eight"`, "whole number"}},
 		{"FOYER_REHEARSAL_SERVICE_TIME", "100", []string{"FOYER_REHEARSAL_SERVICE_TIME", `"100"`, "duration such as 100ms"}},
+		{"FOYER_REHEARSAL_MAX_WAIT", "soon", []string{"FOYER_REHEARSAL_MAX_WAIT", `"soon"`, "duration such as 1s"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -557,6 +565,10 @@ func TestParseServeRehearsalRejects(t *testing.T) {
 		// to stderr, which describes the values the flag accepts.
 		wantUsage []string
 	}{
+		{
+			name: "negative max wait flag", args: []string{"--rehearsal-concurrency", "8", "--rehearsal-max-wait", "-1s"},
+			want: []string{"rehearsal_max_wait", "-1s", "0 (until the request's deadline) to 1m"},
+		},
 		{
 			name: "negative concurrency flag", args: []string{"--rehearsal-concurrency", "-1"},
 			want: []string{"rehearsal_concurrency", "-1", "0 (no limit) to 100000"},

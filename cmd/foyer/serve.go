@@ -34,6 +34,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (Co
 	logLevel := fs.String("log-level", "", "debug, info, warn or error (env FOYER_LOG_LEVEL; default info)")
 	rehearsalConcurrency := fs.Int("rehearsal-concurrency", 0, "booking holds and confirmations that may run at once, for a rehearsal; 0 is no limit (env FOYER_REHEARSAL_CONCURRENCY)")
 	rehearsalServiceTime := fs.Duration("rehearsal-service-time", 0, "time added to each booking hold and confirmation, for a rehearsal, such as 100ms; 0 adds nothing (env FOYER_REHEARSAL_SERVICE_TIME)")
+	rehearsalMaxWait := fs.Duration("rehearsal-max-wait", 0, "longest a rehearsal hold or confirmation waits for a place before it fails as unavailable, such as 1s; 0 waits until the request's deadline (env FOYER_REHEARSAL_MAX_WAIT)")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -70,6 +71,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (Co
 			cfg.RehearsalConcurrency = *rehearsalConcurrency
 		case "rehearsal-service-time":
 			cfg.RehearsalServiceTime = *rehearsalServiceTime
+		case "rehearsal-max-wait":
+			cfg.RehearsalMaxWait = *rehearsalMaxWait
 		}
 	})
 	if len(cfg.Rooms) == 0 {
@@ -339,13 +342,19 @@ func throttleForRehearsal(cfg Config, store booking.Store, log *slog.Logger) *bo
 		return nil
 	}
 
-	attrs := []any{"concurrency", cfg.RehearsalConcurrency, "service_time", cfg.RehearsalServiceTime.String()}
+	attrs := []any{"concurrency", cfg.RehearsalConcurrency, "service_time", cfg.RehearsalServiceTime.String(), "max_wait", cfg.RehearsalMaxWait.String()}
 	if cfg.RehearsalConcurrency > 0 && cfg.RehearsalServiceTime > 0 {
 		perSecond := float64(cfg.RehearsalConcurrency) / cfg.RehearsalServiceTime.Seconds()
 		attrs = append(attrs, "capacity_per_second", perSecond)
 	}
 	log.Warn("booking core is throttled for a rehearsal: holds and confirmations are limited and slowed; unset rehearsal_concurrency and rehearsal_service_time for production", attrs...)
-	return booking.NewRehearsalStore(store, cfg.RehearsalConcurrency, cfg.RehearsalServiceTime)
+	r := booking.NewRehearsalStore(store, cfg.RehearsalConcurrency, cfg.RehearsalServiceTime)
+	if cfg.RehearsalMaxWait > 0 {
+		limits := r.Limits()
+		limits.MaxWait = cfg.RehearsalMaxWait
+		r.SetLimits(limits)
+	}
+	return r
 }
 
 func storeName(cfg Config) string {
