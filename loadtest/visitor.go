@@ -257,6 +257,10 @@ func (r *runner) chooseSlot(ctx context.Context, v *visitor, index int32) (time.
 	return r.now(), false
 }
 
+// bookingSessionCookie is the prefix of the booking session cookie's
+// name; the event id follows it.
+const bookingSessionCookie = "foyer_b_"
+
 func (r *runner) hold(ctx context.Context, v *visitor) (time.Duration, bool) {
 	var body holdBody
 	req := request{
@@ -273,9 +277,10 @@ func (r *runner) hold(ctx context.Context, v *visitor) (time.Duration, bool) {
 	}
 	soldOut := res.status == http.StatusConflict && res.code == "sold_out"
 	r.stats.observe(opHold, res, soldOut)
-	if soldOut || res.ok() {
+	if v.token != "" && v.jar.index(bookingSessionCookie+r.event) >= 0 {
 		// The server exchanged the token for a booking session before it
-		// tried the hold, and the session cookie is in the jar now.
+		// tried the hold, so a retry after a failed hold, such as a 503,
+		// uses the session cookie: the token works only once.
 		v.token = ""
 	}
 	if soldOut {
