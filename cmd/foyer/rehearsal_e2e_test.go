@@ -24,6 +24,7 @@ listen: 127.0.0.1:0
 admin_token: ` + rehearsalToken + `
 rehearsal_concurrency: 8
 rehearsal_service_time: 100ms
+rehearsal_max_wait: 1s
 rooms:
   - id: rehearsal
     event: rehearsal
@@ -135,8 +136,8 @@ func TestRehearsalConfigFileLoads(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("invalid: %v", err)
 	}
-	if cfg.RehearsalConcurrency != 8 || cfg.RehearsalServiceTime != 100*time.Millisecond {
-		t.Errorf("rehearsal: got %d and %s, want 8 and 100ms", cfg.RehearsalConcurrency, cfg.RehearsalServiceTime)
+	if cfg.RehearsalConcurrency != 8 || cfg.RehearsalServiceTime != 100*time.Millisecond || cfg.RehearsalMaxWait != time.Second {
+		t.Errorf("rehearsal: got %d, %s and %s, want 8, 100ms and 1s", cfg.RehearsalConcurrency, cfg.RehearsalServiceTime, cfg.RehearsalMaxWait)
 	}
 	if len(cfg.Rooms) != 1 || cfg.Rooms[0].Mode != "auto" {
 		t.Errorf("rooms: got %+v, want one room in mode auto", cfg.Rooms)
