@@ -77,7 +77,7 @@ func (r Rehearsal) validate(maxDuration time.Duration) error {
 	for i, st := range r.Steps {
 		switch {
 		case st.At < 0 || st.At > maxDuration:
-			return fmt.Errorf("rehearsal.steps[%d].at %s is invalid: use 0 to max_duration (%s)", i, st.At, maxDuration)
+			return fmt.Errorf("rehearsal.steps[%d].at %s is invalid: use 0 to max_duration (%s, from --max-duration or the scenario), or raise max_duration", i, st.At, maxDuration)
 		case i > 0 && st.At <= r.Steps[i-1].At:
 			return fmt.Errorf("rehearsal.steps[%d].at %s is invalid: list the steps in time order, each after the one before", i, st.At)
 		case st.Concurrency < 0 || st.Concurrency > 100_000:
@@ -393,10 +393,13 @@ func checkController(e evidence) CheckResult {
 
 	for i, ph := range c.Phases {
 		label := fmt.Sprintf("phase %d (%.0f/min from %.0fs)", i+1, ph.CapacityPerMinute, ph.From)
-		if ph.SteadyMean > 0 && ph.To-ph.SteadyFrom >= steadySpan/2 {
-			judge(ph.SteadyVariation <= reh.SteadyVariation, fmt.Sprintf("%s: steady at %.0f%% of capacity, varying ±%.1f%% (at most ±%.0f%%)", label, 100*ph.SteadyShare, 100*ph.SteadyVariation, 100*reh.SteadyVariation))
+		switch {
+		case ph.SteadyMean > 0 && ph.To-ph.SteadyFrom >= steadySpan/2:
+			judge(ph.SteadyVariation <= reh.SteadyVariation, fmt.Sprintf("%s: steady at %.0f%% of capacity, varying ±%.1f%% around its own mean (at most ±%.0f%%)", label, 100*ph.SteadyShare, 100*ph.SteadyVariation, 100*reh.SteadyVariation))
 			numbers[fmt.Sprintf("phase%d_steady_share", i+1)] = ph.SteadyShare
 			numbers[fmt.Sprintf("phase%d_steady_variation", i+1)] = ph.SteadyVariation
+		default:
+			parts = append(parts, fmt.Sprintf("%s: steady state not judged, the stretch is shorter than %.0fs", label, steadySpan))
 		}
 		if i == 0 || ph.RateAtStart <= ph.CapacityPerMinute {
 			continue
