@@ -136,6 +136,9 @@ const (
 	// ReasonMaxActive: the rate was capped so that one control period of
 	// admissions fits under max active.
 	ReasonMaxActive Reason = "max_active"
+	// ReasonStart: the controller's first decision for the room holds
+	// the starting rate, which may differ from the rate the room had.
+	ReasonStart Reason = "start"
 )
 
 // Decision is one controller decision with the signals behind it.
@@ -184,7 +187,8 @@ func (d Decision) LogValue() slog.Value {
 // Decision.SoldOut reports true. docs/controller.md describes the law.
 func Decide(cfg ControllerConfig, state ControllerState, s Signals, now time.Time) (Decision, ControllerState) {
 	cfg = cfg.WithDefaults()
-	if state.RatePerMinute <= 0 {
+	starting := state.RatePerMinute <= 0
+	if starting {
 		state.RatePerMinute = cfg.clampRate(cfg.StartRatePerMinute)
 	}
 
@@ -201,6 +205,11 @@ func Decide(cfg ControllerConfig, state ControllerState, s Signals, now time.Tim
 	}
 
 	o := cfg.rateRule(state, s, now)
+	if starting && o.rate == state.RatePerMinute {
+		// Holding the starting rate is a change for the room, whose rate
+		// was the organizer's; say so rather than "held".
+		o.reason = ReasonStart
+	}
 	rate := cfg.clampRate(o.rate)
 	if rate != o.rate {
 		o.reason = ReasonClamp

@@ -568,12 +568,16 @@ func TestSimZeroTrafficHolds(t *testing.T) {
 	cfg.waiting = 0
 	res := runSim(t, cfg)
 
-	for _, d := range res.decisions {
+	for i, d := range res.decisions {
 		if d.NewRatePerMinute != cfg.controller.StartRatePerMinute {
 			t.Fatalf("at %s: got rate %.0f/min (%s), want the starting rate %.0f/min", d.at, d.NewRatePerMinute, d.Reason, cfg.controller.StartRatePerMinute)
 		}
-		if d.Reason != waitroom.ReasonHoldFewSamples {
-			t.Fatalf("at %s: got reason %s, want %s", d.at, d.Reason, waitroom.ReasonHoldFewSamples)
+		want := waitroom.ReasonHoldFewSamples
+		if i == 0 {
+			want = waitroom.ReasonStart
+		}
+		if d.Reason != want {
+			t.Fatalf("at %s: got reason %s, want %s", d.at, d.Reason, want)
 		}
 	}
 }

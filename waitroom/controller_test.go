@@ -424,8 +424,9 @@ func runTrace(t *testing.T, cfg waitroom.ControllerConfig, steps []traceStep) {
 func TestDecideTraceRampAndBreach(t *testing.T) {
 	const ms = time.Millisecond
 	runTrace(t, waitroom.ControllerConfig{StartRatePerMinute: 1200}, []traceStep{
-		// Two readings with headroom, then a ramp.
-		{now: 5, windowStart: 0, p95: 200 * ms, wantReason: waitroom.ReasonHoldSettling, wantRate: 1200},
+		// Two readings with headroom, then a ramp. The first decision
+		// takes over at the starting rate.
+		{now: 5, windowStart: 0, p95: 200 * ms, wantReason: waitroom.ReasonStart, wantRate: 1200},
 		{now: 10, windowStart: 0, p95: 200 * ms, wantReason: waitroom.ReasonRampUp, wantRate: 2400},
 		// Windows that start before the change plus Settle prove nothing.
 		{now: 15, windowStart: 10, p95: 200 * ms, wantReason: waitroom.ReasonHoldSettling, wantRate: 2400},
@@ -678,7 +679,7 @@ func ExampleDecide() {
 		fmt.Printf("%s: %.0f → %.0f per minute\n", d.Reason, d.OldRatePerMinute, d.NewRatePerMinute)
 	}
 	// Output:
-	// hold_settling: 0 → 600 per minute
+	// start: 0 → 600 per minute
 	// ramp_up: 600 → 1200 per minute
 	// cut: 1200 → 1080 per minute
 }

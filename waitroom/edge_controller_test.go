@@ -404,7 +404,8 @@ func TestControllerSignalsFailing(t *testing.T) {
 		clock.Advance(controllerPeriod)
 	}
 
-	want := []waitroom.Reason{waitroom.ReasonDecayStale, waitroom.ReasonDecayStale, waitroom.ReasonDecayStale}
+	// The first decision takes over at the starting rate.
+	want := []waitroom.Reason{waitroom.ReasonStart, waitroom.ReasonDecayStale, waitroom.ReasonDecayStale}
 	if got := recorder.reasons(); !slices.Equal(got, want) {
 		t.Errorf("decisions while signals fail: got %v, want %v", got, want)
 	}

@@ -16,7 +16,8 @@
 
   source.addEventListener("update", function (e) {
     live.innerHTML = e.data;
-    setStatus("Live: updated " + new Date().toLocaleTimeString() + ".");
+    // UTC, like every other time on the console.
+    setStatus("Live: updated " + new Date().toISOString().slice(11, 19) + " UTC.");
   });
   // The session ended: reloading shows the sign-in page.
   source.addEventListener("signed-out", function () {

@@ -186,6 +186,8 @@ func reasonWords(reason string) string {
 		return "Rate set to the configured minimum or maximum."
 	case "max_active":
 		return "Rate capped so that admissions fit under max active."
+	case "start":
+		return "The controller took over at its starting rate (start_rate_per_minute)."
 	}
 	return reason
 }
