@@ -51,8 +51,8 @@ type evidence struct {
 	Visitors   []visitor
 	MaxActive  int64
 	BookingRun bool
-	// Controller is how an auto room's rate followed a rehearsal
-	// backend's capacity; nil when the capacity is unknown.
+	// Controller is the report of an auto room's rate against a
+	// rehearsal backend's capacity. It is nil when the capacity is unknown.
 	Controller *ControllerReport
 }
 
@@ -208,10 +208,10 @@ func checkAdmissionsLogged(e evidence) CheckResult {
 
 // checkOrder compares admission order with join order over the visitors
 // who joined after the room opened and were admitted. It judges by
-// Kendall's tau over the pairs in clear order (one join got its response before
-// the other was sent), which a fair server meets exactly whatever the
-// network does, and also reports tau-b with joins in the same TieWindow
-// bin tied.
+// Kendall's tau over the pairs in clear order, where one join got its
+// response before the other was sent. A fair server orders every such pair
+// whatever the network does. It also reports tau-b with joins in the same
+// TieWindow bin tied.
 func checkOrder(e evidence) CheckResult {
 	const name = "admission order follows join order"
 	if e.LogErr != nil {
@@ -233,7 +233,7 @@ func checkOrder(e evidence) CheckResult {
 		}
 		if p, ok := position[v.id]; ok {
 			pairs = append(pairs, Pair{X: int64(v.joinedAt) / bin, Y: p})
-			spans = append(spans, Span{Sent: int64(v.joinedAt), Received: int64(v.joinAnswered), Y: p})
+			spans = append(spans, Span{Sent: int64(v.joinedAt), Received: int64(v.joinResponded), Y: p})
 		}
 	}
 

@@ -151,6 +151,11 @@ func (p *capacityPlan) record(t time.Duration, i int, body rehearsalBody) {
 	p.changes = append(p.changes, CapacityChange{Seconds: t.Seconds(), PerMinute: total * 60})
 }
 
+// adminOf returns the admin API client of one target.
+func (r *runner) adminOf(target string) *admin {
+	return &admin{client: r.client, base: strings.TrimSuffix(target, "/"), token: r.scenario.AdminToken}
+}
+
 // readCapacity reads the rehearsal limits of every target. It returns nil
 // when the room is not in auto mode and no step is planned, and an error
 // when steps are planned but a target runs no rehearsal.
@@ -161,9 +166,8 @@ func (r *runner) readCapacity(ctx context.Context) (*capacityPlan, error) {
 	}
 	plan := &capacityPlan{perTarget: make([]float64, len(s.Targets))}
 	for i, target := range s.Targets {
-		a := &admin{client: r.client, base: strings.TrimSuffix(target, "/"), token: s.AdminToken}
 		var body rehearsalBody
-		res := a.call(ctx, http.MethodGet, "/api/v1/admin/rehearsal", nil, &body)
+		res := r.adminOf(target).call(ctx, http.MethodGet, "/api/v1/admin/rehearsal", nil, &body)
 		switch {
 		case res.ok() && body.BookingsPerSecond > 0:
 			plan.record(r.now(), i, body)
@@ -201,9 +205,8 @@ func (r *runner) applySteps(ctx context.Context) {
 			change["service_time_ms"] = float64(st.ServiceTime) / float64(time.Millisecond)
 		}
 		for i, target := range s.Targets {
-			a := &admin{client: r.client, base: strings.TrimSuffix(target, "/"), token: s.AdminToken}
 			var body rehearsalBody
-			res := a.call(ctx, http.MethodPut, "/api/v1/admin/rehearsal", change, &body)
+			res := r.adminOf(target).call(ctx, http.MethodPut, "/api/v1/admin/rehearsal", change, &body)
 			if !res.ok() {
 				r.log.Warn("changing the rehearsal capacity failed", "target", target, "at", st.At, "err", res)
 				continue

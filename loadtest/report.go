@@ -54,10 +54,10 @@ type Report struct {
 	// AdmissionsPerSecond counts the admission log's entries in each
 	// second after StartedAt.
 	AdmissionsPerSecond []int64 `json:"admissions_per_second"`
-	// CapacityChanges are the rehearsal backends' capacity over the run,
-	// LatencyWindows the 10-second windows of hold and payment latency,
-	// and Controller how an auto room's rate followed the capacity; empty
-	// when the capacity is unknown.
+	// CapacityChanges are the rehearsal backends' capacity over the run.
+	// LatencyWindows are the 10-second windows of hold and payment
+	// latency, and Controller is the report of the room's rate against the
+	// capacity. All are empty when the capacity is unknown.
 	CapacityChanges []CapacityChange  `json:"capacity_changes,omitempty"`
 	LatencyWindows  []LatencyWindow   `json:"latency_windows,omitempty"`
 	Controller      *ControllerReport `json:"controller,omitempty"`

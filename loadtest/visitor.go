@@ -37,8 +37,8 @@ type visitor struct {
 	// Offsets from the start of the run.
 	arriveAt time.Duration
 	// joinedAt is when the successful join request was sent, and
-	// joinAnswered when its answer came back.
-	joinedAt, joinAnswered time.Duration
+	// joinResponded when its response came back.
+	joinedAt, joinResponded time.Duration
 	// lastSeen is when the last successful poll was sent, which is the
 	// visitor's last heartbeat.
 	lastSeen time.Duration
@@ -139,7 +139,7 @@ func (r *runner) join(ctx context.Context, v *visitor) (time.Duration, bool) {
 	sent := r.now()
 	var body statusBody
 	res := r.client.do(ctx, request{method: http.MethodPost, url: r.urls[v.target].join, jar: &v.jar, out: &body})
-	answered := r.now()
+	responded := r.now()
 	if ctx.Err() != nil {
 		return 0, false
 	}
@@ -150,7 +150,7 @@ func (r *runner) join(ctx context.Context, v *visitor) (time.Duration, bool) {
 
 	v.failures = 0
 	v.id = body.Visitor
-	v.joinedAt, v.joinAnswered, v.lastSeen = sent, answered, sent
+	v.joinedAt, v.joinResponded, v.lastSeen = sent, responded, sent
 	v.phase = phaseWait
 	v.prequeued = body.Sequence == nil
 	r.stats.joined.Add(1)

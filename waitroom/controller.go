@@ -206,8 +206,8 @@ func Decide(cfg ControllerConfig, state ControllerState, s Signals, now time.Tim
 
 	o := cfg.rateRule(state, s, now)
 	if starting && o.rate == state.RatePerMinute {
-		// Holding the starting rate is a change for the room, whose rate
-		// was the organizer's; say so rather than "held".
+		// Holding the starting rate still changes the room's rate, which
+		// was the organizer's, so the reason names the start, not a hold.
 		o.reason = ReasonStart
 	}
 	rate := cfg.clampRate(o.rate)

@@ -50,7 +50,7 @@ type Options struct {
 	Booking *booking.Service
 	// Rehearsal is the booking store's rehearsal throttle when the edge
 	// runs a rehearsal. The admin API then reads and changes its limits at
-	// /api/v1/admin/rehearsal; nil answers 404 there.
+	// /api/v1/admin/rehearsal. With nil, that path returns 404.
 	Rehearsal *booking.RehearsalStore
 	// AdminAccounts are the organizer console's accounts under /admin:
 	// username to bcrypt hash of the password. Usernames must pass

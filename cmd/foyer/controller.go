@@ -161,8 +161,8 @@ func withPrometheusTokens(rooms []RoomConfig, getenv func(string) string) []Room
 // roomControllers builds the admission controllers of the configured
 // rooms that name a Prometheus source, and returns the control law of
 // every configured room by room id. The other rooms count the places of
-// their event in the booking store; defaultController builds those with
-// the room's law, for the event the room guards at the time, so a room
+// their event in the booking store. defaultController builds those with
+// the room's law for the event the room guards at the time, so a room
 // whose event changes through the admin API counts the new one. A
 // controller decides only while its room is in mode auto, so an organizer
 // may switch a room to auto at any time.
@@ -186,7 +186,7 @@ func roomControllers(rooms []RoomConfig) (map[string]waitroom.RoomController, ma
 // defaultController returns the waitroom.EdgeConfig.DefaultController of
 // `foyer serve`: a source over the booking store that counts the places of
 // the room's event. A room named in the configuration gets its law from
-// laws; any other room, such as one created through the admin API, gets
+// laws. Any other room, such as one created through the admin API, gets
 // the default parameters.
 func defaultController(store booking.Store, laws map[string]waitroom.ControllerConfig, log *slog.Logger) func(waitroom.Settings) (waitroom.RoomController, bool) {
 	return func(s waitroom.Settings) (waitroom.RoomController, bool) {

@@ -16,9 +16,10 @@ const rehearsalToken = "rehearsal-admin-token-0123456789"
 // rehearsalConfig starts a room in auto mode at 600 visitors a minute, a
 // quarter of the rehearsal backend's capacity of 2,400 bookings a minute.
 // The backend serves 8 calls at once at 100ms each, 80 calls a second, and
-// a booking is a hold and a confirmation. Admitted visitors reach the backend in small
-// clumps, so its p95 is 200 to 500ms already at half its capacity; the
-// target is 1s, so that half the target still shows headroom there.
+// a booking is a hold and a confirmation. Admitted visitors reach the
+// backend in small clumps, so its p95 is 200 to 500ms already at half its
+// capacity. The target is 1s, so that half the target still shows
+// headroom there.
 const rehearsalConfig = `
 listen: 127.0.0.1:0
 admin_token: ` + rehearsalToken + `

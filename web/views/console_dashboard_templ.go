@@ -89,11 +89,11 @@ type Chart struct {
 // DecisionTimeline is the admission controller's recent decisions: a chart
 // of the rate they gave the room and a table of the newest.
 type DecisionTimeline struct {
-	// Note says in a sentence why no chart is drawn: the room is in mode
-	// fixed, or the controller has made no decision yet. Empty when the
-	// chart is drawn.
+	// Note is the sentence that explains why no chart is drawn: the room
+	// is in mode fixed, or the controller has made no decision yet. It is
+	// empty when the chart is drawn.
 	Note string
-	// Problem says why the decisions could not be read, or is empty.
+	// Problem is the reason the decisions could not be read, or empty.
 	Problem string
 	Chart   DecisionChart
 	// Rows are the newest decisions, newest first.
