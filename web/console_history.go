@@ -205,9 +205,16 @@ func decisionChart(decisions []waitroom.Decision, now time.Time) views.DecisionC
 	from := to.Add(-historySpan)
 
 	// The rate at the start is what the last decision before it gave, or
-	// the rate before the oldest decision read.
+	// the rate before the oldest decision read. When the oldest is the
+	// controller's first, the rate before it was the organizer's and the
+	// line begins at that decision.
 	oldest := decisions[len(decisions)-1]
 	start := oldest.OldRatePerMinute
+	since := from
+	if oldest.Reason == waitroom.ReasonStart && !oldest.At.Before(from) {
+		start = oldest.NewRatePerMinute
+		since = oldest.At
+	}
 	var steps []views.RateStep
 	changes := 0
 	for i := len(decisions) - 1; i >= 0; i-- {
@@ -234,7 +241,7 @@ func decisionChart(decisions []waitroom.Decision, now time.Time) views.DecisionC
 		rates = append(rates, step.Rate)
 	}
 	top := views.ChartTop(rates)
-	chart := views.TimelineChart(start, steps, from, to, top)
+	chart := views.TimelineChart(start, steps, since, from, to, top)
 	chart.Top = formatRate(top)
 	latest := decisions[0]
 	chart.Latest = formatDecisionRate(latest.NewRatePerMinute)

@@ -174,3 +174,36 @@ func TestRoomHistoryRing(t *testing.T) {
 		t.Errorf("got %d samples of a room the edge no longer has, want none", len(got))
 	}
 }
+
+func TestDecisionChartStartsAtControllerStart(t *testing.T) {
+	now := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	started := now.Add(-10 * time.Minute)
+	decisions := []waitroom.Decision{
+		{At: now.Add(-5 * time.Minute), Reason: waitroom.ReasonRampUp, OldRatePerMinute: 60, NewRatePerMinute: 120},
+		{At: started, Reason: waitroom.ReasonStart, OldRatePerMinute: 600, NewRatePerMinute: 60},
+	}
+
+	chart := decisionChart(decisions, now)
+
+	// 20 of the 30 minutes on the axis pass before the controller starts.
+	if want := "400.0,"; !strings.HasPrefix(chart.Line, want) {
+		t.Errorf("line %q: want it to begin at x %s, the controller's start", chart.Line, want)
+	}
+	if !strings.Contains(chart.Summary, "between 60 and 120 per minute") {
+		t.Errorf("summary %q: want the range 60 to 120, without the organizer's rate 600 before the start", chart.Summary)
+	}
+}
+
+func TestDecisionChartStartsAtAxisWithEarlierRate(t *testing.T) {
+	now := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	decisions := []waitroom.Decision{
+		{At: now.Add(-5 * time.Minute), Reason: waitroom.ReasonRampUp, OldRatePerMinute: 60, NewRatePerMinute: 120},
+		{At: now.Add(-10 * time.Minute), Reason: waitroom.ReasonHoldSettling, OldRatePerMinute: 60, NewRatePerMinute: 60},
+	}
+
+	chart := decisionChart(decisions, now)
+
+	if want := "0.0,"; !strings.HasPrefix(chart.Line, want) {
+		t.Errorf("line %q: want it to begin at x %s, since the rate before the oldest decision is known", chart.Line, want)
+	}
+}

@@ -107,12 +107,14 @@ type RateStep struct {
 	Label   string
 }
 
-// TimelineChart draws a rate that is start at time from, changes to each
-// step's Rate at its At and stays until time to. The box is TimelineWidth ×
+// TimelineChart draws a rate that is start at time since, changes to each
+// step's Rate at its At and stays until time to, on an axis from time from
+// to time to. A since before from counts as from: the rate before since is
+// unknown, so the line begins there. The box is TimelineWidth ×
 // TimelineHeight, with top at its upper edge. Steps must be in time order,
 // and those outside [from, to] are left out. It fills Line, Ticks and
 // Changes, and leaves them empty unless the span and top are positive.
-func TimelineChart(start float64, steps []RateStep, from, to time.Time, top float64) DecisionChart {
+func TimelineChart(start float64, steps []RateStep, since, from, to time.Time, top float64) DecisionChart {
 	span := to.Sub(from).Seconds()
 	if span <= 0 || top <= 0 {
 		return DecisionChart{}
@@ -127,7 +129,10 @@ func TimelineChart(start float64, steps []RateStep, from, to time.Time, top floa
 
 	var line, ticks strings.Builder
 	var chart DecisionChart
-	line.WriteString("0.0," + y(start))
+	if since.Before(from) {
+		since = from
+	}
+	line.WriteString(x(since) + "," + y(start))
 	rate := start
 	for _, s := range steps {
 		if s.At.Before(from) || s.At.After(to) {
