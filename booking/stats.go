@@ -8,7 +8,7 @@ import (
 
 // StatsWindow is the length of the windows in which booking operations are
 // counted. Window starts are multiples of it since the Unix epoch.
-const StatsWindow = 10 * time.Second
+const StatsWindow = 5 * time.Second
 
 // StatsRetention is how long stores keep a window's counts.
 const StatsRetention = time.Hour

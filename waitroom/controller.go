@@ -56,6 +56,13 @@ type Signals struct {
 	// AdmittedPerMinute is the admission rate the room actually reached
 	// recently, in visitors per minute (see ObservedAdmissionRate).
 	AdmittedPerMinute float64 `json:"admitted_per_minute"`
+	// Admitted counts the room's admissions since it opened or was reset.
+	Admitted int64 `json:"admitted"`
+	// ReleasesOnBooking is true when the booking backend frees an admitted
+	// visitor's active place once their order is confirmed, as the
+	// built-in booking core does. Only then do the visitors who leave the
+	// active places count completed bookings.
+	ReleasesOnBooking bool `json:"releases_on_booking"`
 }
 
 // WithRoom returns s with the room's counters from snap and the observed
@@ -65,6 +72,7 @@ func (s Signals) WithRoom(snap Snapshot, admittedPerMinute float64) Signals {
 	s.MaxActive = int64(snap.Settings.MaxActive)
 	s.Waiting = snap.Waiting + snap.Prequeue
 	s.AdmittedPerMinute = admittedPerMinute
+	s.Admitted = snap.Admitted
 	return s
 }
 
@@ -106,8 +114,7 @@ const (
 	// breach was measured before the last cut could take effect.
 	ReasonHoldOff Reason = "hold_off"
 	// ReasonHoldSettling: the signals were measured too soon after the
-	// last change of rate to show its effect, or a ramp waits for a second
-	// reading with headroom.
+	// last change of rate to show its effect.
 	ReasonHoldSettling Reason = "hold_settling"
 	// ReasonHoldDraining: latency breached, but less than at the last
 	// decision and soon after a cut, so the queue that built up before
@@ -151,6 +158,10 @@ type Decision struct {
 	NewRatePerMinute float64 `json:"new_rate_per_minute"`
 	Reason           Reason  `json:"reason"`
 	Signals          Signals `json:"signals"`
+	// CapacityPerMinute is the law's estimate of the backend's capacity
+	// in visitors per minute after this decision, 0 while it has none
+	// (see ControllerState.CapacityPerMinute).
+	CapacityPerMinute float64 `json:"capacity_per_minute"`
 }
 
 // SoldOut reports whether the room should be marked sold out.
@@ -164,6 +175,7 @@ func (d Decision) LogValue() slog.Value {
 		slog.String("reason", string(d.Reason)),
 		slog.Float64("old_rate_per_minute", d.OldRatePerMinute),
 		slog.Float64("new_rate_per_minute", d.NewRatePerMinute),
+		slog.Float64("capacity_per_minute", d.CapacityPerMinute),
 		slog.Duration("latency_p95", s.LatencyP95),
 		slog.Float64("error_rate", s.ErrorRate),
 		slog.Int64("samples", s.Samples),
@@ -204,6 +216,10 @@ func Decide(cfg ControllerConfig, state ControllerState, s Signals, now time.Tim
 		return d, next
 	}
 
+	cfg.estimateCapacity(&state, s, now)
+	next.CapacityPerMinute = state.CapacityPerMinute
+	next.SaturatedFinished = state.SaturatedFinished
+	next.SaturatedFor = state.SaturatedFor
 	o := cfg.rateRule(state, s, now)
 	if starting && o.rate == state.RatePerMinute {
 		// Holding the starting rate still changes the room's rate, which
@@ -216,13 +232,25 @@ func Decide(cfg ControllerConfig, state ControllerState, s Signals, now time.Tim
 	}
 	next.CeilingPerMinute = o.ceiling
 	next.Increases = o.increases
+	next.CeilingMeasured = state.CeilingMeasured && o.ceiling > 0
 	if o.cut {
 		next.LastCut = now
 		next.CeilingPerMinute = state.RatePerMinute
+		next.CeilingMeasured = false
 		next.Increases = 0
 	}
 	if o.deep {
 		next.HoldOffUntil = now.Add(cfg.HoldOff)
+	}
+	// Within two hold-offs of a deep cut, the overload and the queue it
+	// left keep the backend saturated, and the capacity measured meanwhile
+	// is a better ceiling than the rate at the cut. After a small cut the
+	// backend was barely past its capacity, and the rate at the cut is
+	// the better one.
+	afterDeepCut := !next.HoldOffUntil.IsZero() && now.Sub(next.HoldOffUntil) <= cfg.HoldOff
+	if capacity := state.CapacityPerMinute; capacity > 0 && afterDeepCut && (capacity < next.CeilingPerMinute || next.CeilingMeasured) {
+		next.CeilingPerMinute = capacity
+		next.CeilingMeasured = true
 	}
 	if rate != state.RatePerMinute {
 		next.LastChange = now
@@ -230,6 +258,7 @@ func Decide(cfg ControllerConfig, state ControllerState, s Signals, now time.Tim
 	next.RatePerMinute = rate
 	next.Headroom = o.headroom
 	next.LastActive = s.Active
+	next.LastAdmitted = s.Admitted
 	if s.Samples >= cfg.MinSamples && o.reason != ReasonDecayStale {
 		next.LastP95 = s.LatencyP95
 	}
@@ -242,6 +271,7 @@ func Decide(cfg ControllerConfig, state ControllerState, s Signals, now time.Tim
 
 	d.NewRatePerMinute = applied
 	d.Reason = o.reason
+	d.CapacityPerMinute = next.CapacityPerMinute
 	next.AppliedPerMinute = applied
 	next.LastReason = o.reason
 	return d, next

@@ -16,7 +16,8 @@ const (
 // approachShare is the share of the distance to just below the rate of the
 // last cut that one approach with headroom covers. A quarter rather than a
 // half keeps an approach toward a ceiling set by an overshoot from
-// breaching again on its way.
+// breaching again on its way. A ceiling measured as the capacity is not
+// above it by an overshoot, so an approach toward it goes all the way.
 const approachShare = 0.25
 
 // backlogGrowth and backlogSlack decide when the active admitted visitors
@@ -34,11 +35,6 @@ const (
 func backlogGrowing(st ControllerState, s Signals) bool {
 	return st.LastActive > 0 && float64(s.Active) > float64(st.LastActive)*(1+backlogGrowth)+backlogSlack
 }
-
-// rampStreak is how many decisions in a row must show headroom before a
-// ramp. A backend loaded right at its capacity builds its queue slowly, so
-// one reading taken soon after a ramp can still look good.
-const rampStreak = 2
 
 // inventoryRule stops admission when no visitor in line could book: sold
 // out when even the held places could not serve the smallest order, and a
@@ -86,10 +82,14 @@ func (c ControllerConfig) rateRule(st ControllerState, s Signals, now time.Time)
 		return o
 	}
 	switch {
-	case now.Before(st.HoldOffUntil):
+	case now.Before(st.HoldOffUntil) && !c.drained(st, s):
 		return hold(ReasonHoldOff)
 	case s.WindowStart.Before(st.LastChange.Add(c.Settle)):
 		return hold(ReasonHoldSettling)
+	case st.LastDecision.IsZero():
+		// The signals show the organizer's rate, not the starting rate,
+		// so they justify no rise.
+		return hold(ReasonStart)
 	}
 
 	// From here the signals show the current rate, so they count toward
@@ -137,10 +137,10 @@ func (c ControllerConfig) cutRule(st ControllerState, s Signals, now time.Time) 
 
 	switch {
 	case s.ErrorRate >= c.ErrorRateThreshold:
-		if inHoldOff && measuredBeforeCut {
+		if inHoldOff || measuredBeforeCut {
 			return hold(ReasonHoldOff)
 		}
-		return outcome{rate: st.RatePerMinute * c.DeepCutFactor, reason: ReasonDeepCut, cut: true, deep: true}, true
+		return c.deepCut(st), true
 
 	case p95 >= c.SevereFactor*target:
 		if inHoldOff || measuredBeforeCut {
@@ -149,7 +149,7 @@ func (c ControllerConfig) cutRule(st ControllerState, s Signals, now time.Time) 
 		if draining {
 			return hold(ReasonHoldDraining)
 		}
-		return outcome{rate: st.RatePerMinute * c.DeepCutFactor, reason: ReasonDeepCut, cut: true, deep: true}, true
+		return c.deepCut(st), true
 
 	case p95 > target:
 		if inHoldOff || measuredBeforeCut {
@@ -161,6 +161,71 @@ func (c ControllerConfig) cutRule(st ControllerState, s Signals, now time.Time) 
 		return outcome{rate: st.RatePerMinute * max(c.CutFactor, target/p95), reason: ReasonCut, cut: true}, true
 	}
 	return outcome{}, false
+}
+
+// drained reports whether the queue that a deep cut to below the
+// measured capacity was meant to drain is gone: latency shows headroom and
+// nothing failed, measured after the cut took effect. The hold-off after
+// such a cut then ends early, since its reason, a queue left from before
+// the cut, is gone.
+func (c ControllerConfig) drained(st ControllerState, s Signals) bool {
+	return st.CeilingMeasured && s.ErrorRate == 0 &&
+		float64(s.LatencyP95) <= c.RampBelow*float64(c.TargetP95) &&
+		!s.WindowStart.Before(st.LastCut.Add(c.Settle))
+}
+
+// deepCut multiplies the rate by DeepCutFactor. With an estimate of the
+// capacity below the rate, it multiplies the estimate instead: admitting
+// at that share of what the backend completes drains the queue the
+// overload left, where halving a rate far above the capacity may not.
+func (c ControllerConfig) deepCut(st ControllerState) outcome {
+	rate := st.RatePerMinute * c.DeepCutFactor
+	if capacity := st.CapacityPerMinute; capacity > 0 {
+		rate = min(rate, capacity*c.DeepCutFactor)
+	}
+	return outcome{rate: rate, reason: ReasonDeepCut, cut: true, deep: true}
+}
+
+// saturated reports whether the signals show the backend past its
+// capacity: latency over the target or errors at the threshold. A queue
+// has then built up, so the backend completes work as fast as it can, and
+// what it completes measures its capacity.
+func (c ControllerConfig) saturated(s Signals) bool {
+	return s.Samples >= c.MinSamples && (s.ErrorRate >= c.ErrorRateThreshold || s.LatencyP95 > c.TargetP95)
+}
+
+// finished returns how many admitted visitors left the room's active
+// places since the last decision, and over how long: those admitted minus
+// the growth of the active count. The booking core frees a visitor's place
+// when their order is confirmed, so these are completed bookings. ok is
+// false without a recent previous decision or after a reset.
+func (c ControllerConfig) finished(st ControllerState, s Signals, now time.Time) (visitors int64, elapsed time.Duration, ok bool) {
+	elapsed = now.Sub(st.LastDecision)
+	if st.LastDecision.IsZero() || st.LastAdmitted <= 0 || elapsed <= 0 || elapsed > 3*c.Period || s.Admitted < st.LastAdmitted {
+		return 0, 0, false
+	}
+	return max(0, (s.Admitted-st.LastAdmitted)-(s.Active-st.LastActive)), elapsed, true
+}
+
+// estimateCapacity adds a saturated reading's finished visitors to st's
+// estimate of the capacity. The saturated readings in a row, from the
+// first breach until the queue has drained, are one overload and share
+// the sums; a reading that is not saturated closes them, and keeps the
+// estimate. The sums span the whole overload because its readings are
+// biased in turn: first new visitors take the backend's calls, then the
+// calls that finish their bookings.
+func (c ControllerConfig) estimateCapacity(st *ControllerState, s Signals, now time.Time) {
+	if s.Samples >= c.MinSamples && !c.saturated(s) {
+		st.SaturatedFinished, st.SaturatedFor = 0, 0
+		return
+	}
+	visitors, elapsed, ok := c.finished(*st, s, now)
+	if !ok || !s.ReleasesOnBooking || !c.saturated(s) {
+		return
+	}
+	st.SaturatedFinished += visitors
+	st.SaturatedFor += elapsed
+	st.CapacityPerMinute = float64(st.SaturatedFinished) / st.SaturatedFor.Minutes()
 }
 
 // riseRule raises a rate that the signals show to be safe. While latency
@@ -176,10 +241,6 @@ func (c ControllerConfig) riseRule(st ControllerState, streak int64, now time.Ti
 	o := outcome{rate: rate, ceiling: st.CeilingPerMinute}
 
 	if st.LastCut.IsZero() && headroom {
-		if streak < rampStreak {
-			o.reason = ReasonHoldSettling
-			return o
-		}
 		o.rate = rate * c.RampFactor
 		o.reason = ReasonRampUp
 		return o
@@ -191,7 +252,10 @@ func (c ControllerConfig) riseRule(st ControllerState, streak int64, now time.Ti
 		switch {
 		case rate < limit:
 			step := c.AdditiveStep * rate
-			if headroom {
+			switch {
+			case headroom && st.CeilingMeasured:
+				step = limit - rate
+			case headroom:
 				step = max(step, (limit-rate)*approachShare)
 			}
 			o.rate = min(limit, rate+step)

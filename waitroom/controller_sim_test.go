@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -22,7 +23,7 @@ import (
 // concurrency limit and added service time. Its capacity is servers /
 // service time bookings per second, and latency rises steeply as the
 // arrival rate nears it. A request that would wait longer than the timeout
-// gives up and counts as an internal error; with maxWait set, one that
+// gives up and counts as an internal error. With maxWait set, one that
 // would wait longer than that is shed at once as unavailable, as the
 // rehearsal backend's max wait does. Each admitted visitor makes its first
 // booking call 1 to 7 seconds after admission, which stands for the next
@@ -58,9 +59,9 @@ type simConfig struct {
 	// maxWait, when positive, sheds a call that would wait longer for a
 	// server.
 	maxWait time.Duration
-	// calls is how many booking calls each visitor makes, 1 when zero;
+	// calls is how many booking calls each visitor makes, 1 when zero.
 	// think is the pause before each call after the first and before a
-	// retry; retries is how often a visitor retries one failed call.
+	// retry, and retries is how often a visitor retries one failed call.
 	calls   int
 	think   time.Duration
 	retries int
@@ -221,6 +222,7 @@ func runSim(t *testing.T, cfg simConfig) simResult {
 		waiting   = cfg.waiting
 		joinDebt  float64
 		active    int64
+		admitted  int64
 		admits    []time.Duration // admission times within the last period
 		arrivals  eventQueue      // booking requests on their way to the backend
 		completed eventQueue      // results not yet flushed to the store
@@ -269,7 +271,10 @@ func runSim(t *testing.T, cfg simConfig) simResult {
 		if now%simFlushEvery == 0 {
 			for completed.Len() > 0 && completed[0].at < now {
 				done := heap.Pop(&completed).(simEvent)
-				if done.last {
+				// The booking core frees an active place when the order
+				// is confirmed. A visitor who gave up keeps it until the
+				// admission window ends, which is after the simulation.
+				if done.last && done.code == "" {
 					active--
 				}
 				code := done.code
@@ -300,6 +305,7 @@ func runSim(t *testing.T, cfg simConfig) simResult {
 		tokens -= float64(admit)
 		waiting -= admit
 		active += admit
+		admitted += admit
 		res.maxActiveSeen = max(res.maxActiveSeen, active)
 		windowAdm[now.Truncate(booking.StatsWindow)] += admit
 		for range admit {
@@ -326,6 +332,7 @@ func runSim(t *testing.T, cfg simConfig) simResult {
 			Settings: waitroom.Settings{MaxActive: int(cfg.maxActive)},
 			Waiting:  waiting,
 			Active:   active,
+			Admitted: admitted,
 		}, observed)
 
 		var d waitroom.Decision
@@ -410,7 +417,7 @@ func (r simResult) rateSpread(from, to time.Duration) (mean, below, above float6
 		sum += x
 	}
 	mean = sum / float64(len(rates))
-	return mean, 1 - slices.Min(rates)/mean, slices.Max(rates)/mean - 1
+	return mean, max(0, 1-slices.Min(rates)/mean), max(0, slices.Max(rates)/mean-1)
 }
 
 // trace formats the decisions in [from, to) for a failure message.
@@ -421,8 +428,8 @@ func (r simResult) trace(from, to time.Duration) string {
 			continue
 		}
 		s := d.Signals
-		fmt.Fprintf(&b, "%5.0fs %-20s %7.0f → %7.0f/min  p95 %-6s err %.3f n %d\n",
-			d.at.Seconds(), d.Reason, d.OldRatePerMinute, d.NewRatePerMinute, fmtP95(s.LatencyP95), s.ErrorRate, s.Samples)
+		fmt.Fprintf(&b, "%5.0fs %-20s %7.0f → %7.0f/min  p95 %-6s err %.3f n %d active %d\n",
+			d.at.Seconds(), d.Reason, d.OldRatePerMinute, d.NewRatePerMinute, fmtP95(s.LatencyP95), s.ErrorRate, s.Samples, s.Active)
 	}
 	return b.String()
 }
@@ -745,11 +752,11 @@ func (r simResult) tenSecondShare(target time.Duration) (float64, int) {
 
 // TestSimRehearsal runs the law against the rehearsal's backend, whose
 // shed calls and retries keep errors up for tens of seconds after a cut.
-// It asserts what the law achieves there today: it rises from a start 40
-// times below C, never admits more than RampFactor × C or more than max
-// active, and fits C/2 within 15 seconds of the drop. The targets it does
-// not meet yet (90% of C within 60s, 95% of windows under target, near
-// C/2 after the drop) are logged; docs/benchmarks.md records them.
+// It asserts what the law achieves there: it rises from a start 40 times
+// below C, never goes above RampFactor × C or max active, fits C/2 within
+// 15 seconds of the drop, and then holds near C/2. The targets it misses
+// from that start (90% of C within 60s, 95% of windows under target) are
+// logged; docs/benchmarks.md records them.
 func TestSimRehearsal(t *testing.T) {
 	const drop = 4 * time.Minute
 	for _, seed := range simSeeds {
@@ -760,13 +767,18 @@ func TestSimRehearsal(t *testing.T) {
 		target := cfg.controller.TargetP95
 
 		reached := res.firstAtLeast(0, 0.9*full)
+		served := res.firstGoodWindow(cfg, 0.9, target)
 		under, windows := res.tenSecondShare(target)
 		fitted := res.firstAtMost(drop, half) - drop
 		before, _, _ := res.rateSpread(reached+30*time.Second, drop)
 		mean, below, above := res.rateSpread(drop+time.Minute, cfg.duration)
-		t.Logf("seed %d: 90%% of C at %s; p95 under target in %.0f%% of %d 10s windows; before the drop %.2f × C; fitted C/2 after %s; then %.2f × C/2, -%.0f%% +%.0f%%",
-			seed, reached, under*100, windows, before/full, fitted, mean/half, below*100, above*100)
+		t.Logf("seed %d: rate at 90%% of C at %s, first window serving it under target at %s; p95 under target in %.0f%% of %d 10s windows; before the drop %.2f × C; fitted C/2 after %s; then %.2f × C/2, -%.0f%% +%.0f%%",
+			seed, reached, served, under*100, windows, before/full, fitted, mean/half, below*100, above*100)
 
+		// FOYER_SIM_TRACE=N logs every decision of seed N.
+		if os.Getenv("FOYER_SIM_TRACE") == fmt.Sprint(seed) {
+			t.Logf("\n%s", res.trace(0, cfg.duration))
+		}
 		var peak float64
 		for _, d := range res.decisions {
 			peak = max(peak, d.NewRatePerMinute)
@@ -782,6 +794,12 @@ func TestSimRehearsal(t *testing.T) {
 		}
 		if fitted < 0 || fitted > 15*time.Second {
 			t.Errorf("seed %d: rate fitted C/2 %s after the drop, want within 15s\n%s", seed, fitted, res.trace(drop-10*time.Second, drop+time.Minute))
+		}
+		if mean < 0.85*half {
+			t.Errorf("seed %d: from a minute after the drop the mean rate is %.0f/min, want at least 85%% of C/2 (%.0f/min)\n%s", seed, mean, half, res.trace(drop, cfg.duration))
+		}
+		if below > 0.15 || above > 0.15 {
+			t.Errorf("seed %d: from a minute after the drop the rate varies -%.0f%% +%.0f%%, want within 15%%", seed, below*100, above*100)
 		}
 	}
 }

@@ -37,6 +37,19 @@ type ControllerState struct {
 	// decision: a backlog that keeps growing after a cut is an overload
 	// that goes on, not a queue that drains.
 	LastActive int64 `json:"last_active"`
+	// LastAdmitted is the room's admission count at the last decision.
+	// With LastActive it gives how many admitted visitors finished since.
+	LastAdmitted int64 `json:"last_admitted"`
+	// CapacityPerMinute estimates how many admitted visitors per minute the
+	// backend lets finish while it is saturated; 0 means no estimate yet.
+	// It is SaturatedFinished over SaturatedFor: the visitors that finished
+	// during the saturated readings of the last overload, over their time.
+	CapacityPerMinute float64       `json:"capacity_per_minute"`
+	SaturatedFinished int64         `json:"saturated_finished"`
+	SaturatedFor      time.Duration `json:"saturated_for"`
+	// CeilingMeasured is true when CeilingPerMinute comes from
+	// CapacityPerMinute rather than from the rate at the last cut.
+	CeilingMeasured bool `json:"ceiling_measured"`
 	// LastDecision, LastChange and LastCut are when the controller last
 	// decided, last changed RatePerMinute and last cut it.
 	LastDecision time.Time `json:"last_decision"`
@@ -63,6 +76,11 @@ const (
 	stateHoldOffUntil = "hold_off_until_ms"
 	stateLastReason   = "last_reason"
 	stateLastActive   = "last_active"
+	stateLastAdmitted = "last_admitted"
+	stateCapacity     = "capacity_per_minute"
+	stateMeasured     = "ceiling_measured"
+	stateSatFinished  = "saturated_finished"
+	stateSatFor       = "saturated_for_ms"
 )
 
 // Fields returns the state as string fields, such as a Redis hash holds.
@@ -83,6 +101,11 @@ func (s ControllerState) Fields() map[string]string {
 		stateHoldOffUntil: formatMillis(s.HoldOffUntil),
 		stateLastReason:   string(s.LastReason),
 		stateLastActive:   strconv.FormatInt(s.LastActive, 10),
+		stateLastAdmitted: strconv.FormatInt(s.LastAdmitted, 10),
+		stateCapacity:     formatRate(s.CapacityPerMinute),
+		stateMeasured:     strconv.FormatBool(s.CeilingMeasured),
+		stateSatFinished:  strconv.FormatInt(s.SaturatedFinished, 10),
+		stateSatFor:       strconv.FormatInt(s.SaturatedFor.Milliseconds(), 10),
 	}
 }
 
@@ -95,6 +118,13 @@ func ParseControllerState(fields map[string]string) (ControllerState, error) {
 	if v, ok := fields[stateLastReason]; ok {
 		s.LastReason = Reason(v)
 	}
+	if v, ok := fields[stateMeasured]; ok {
+		measured, err := strconv.ParseBool(v)
+		if err != nil {
+			return ControllerState{}, invalidStateField(stateMeasured, v, errors.New("want true or false"))
+		}
+		s.CeilingMeasured = measured
+	}
 
 	counts := []struct {
 		name string
@@ -104,6 +134,8 @@ func ParseControllerState(fields map[string]string) (ControllerState, error) {
 		{stateIncreases, &s.Increases},
 		{stateHeadroom, &s.Headroom},
 		{stateLastActive, &s.LastActive},
+		{stateLastAdmitted, &s.LastAdmitted},
+		{stateSatFinished, &s.SaturatedFinished},
 	}
 	for _, f := range counts {
 		v, ok := fields[f.name]
@@ -124,6 +156,7 @@ func ParseControllerState(fields map[string]string) (ControllerState, error) {
 		{stateRate, &s.RatePerMinute},
 		{stateApplied, &s.AppliedPerMinute},
 		{stateCeiling, &s.CeilingPerMinute},
+		{stateCapacity, &s.CapacityPerMinute},
 	}
 	for _, f := range rates {
 		v, ok := fields[f.name]
@@ -146,12 +179,23 @@ func ParseControllerState(fields map[string]string) (ControllerState, error) {
 		{stateLastCut, &s.LastCut},
 		{stateHoldOffUntil, &s.HoldOffUntil},
 	}
-	if v, ok := fields[stateLastP95]; ok {
+	durations := []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{stateLastP95, &s.LastP95},
+		{stateSatFor, &s.SaturatedFor},
+	}
+	for _, f := range durations {
+		v, ok := fields[f.name]
+		if !ok {
+			continue
+		}
 		ms, err := strconv.ParseInt(v, 10, 64)
 		if err := nonNegative(float64(ms), err); err != nil {
-			return ControllerState{}, invalidStateField(stateLastP95, v, err)
+			return ControllerState{}, invalidStateField(f.name, v, err)
 		}
-		s.LastP95 = time.Duration(ms) * time.Millisecond
+		*f.dst = time.Duration(ms) * time.Millisecond
 	}
 
 	for _, f := range times {

@@ -180,12 +180,26 @@ func TestDecideRules(t *testing.T) {
 			wantReason: waitroom.ReasonHoldOff, wantRate: 1000,
 		},
 		{
-			name: "errors after a deep cut took effect",
+			name: "errors after a deep cut while the backlog shrinks",
 			state: with(func(st *waitroom.ControllerState) {
 				st.LastCut, st.LastChange, st.HoldOffUntil = at(180), at(180), at(210)
+				st.LastActive = 300
 			}),
 			signals: signals(func(s *waitroom.Signals) {
 				s.ErrorRate = 0.2
+				s.Active = 250
+			}),
+			wantReason: waitroom.ReasonHoldOff, wantRate: 1000,
+		},
+		{
+			name: "errors after a deep cut while the backlog grows",
+			state: with(func(st *waitroom.ControllerState) {
+				st.LastCut, st.LastChange, st.HoldOffUntil = at(180), at(180), at(210)
+				st.LastActive = 300
+			}),
+			signals: signals(func(s *waitroom.Signals) {
+				s.ErrorRate = 0.2
+				s.Active = 400
 			}),
 			wantReason: waitroom.ReasonDeepCut, wantRate: 500,
 		},
@@ -424,14 +438,14 @@ func runTrace(t *testing.T, cfg waitroom.ControllerConfig, steps []traceStep) {
 func TestDecideTraceRampAndBreach(t *testing.T) {
 	const ms = time.Millisecond
 	runTrace(t, waitroom.ControllerConfig{StartRatePerMinute: 1200}, []traceStep{
-		// Two readings with headroom, then a ramp. The first decision
-		// takes over at the starting rate.
+		// The first decision takes over at the starting rate, whatever
+		// the signals, which show the rate before it. Then each reading
+		// with headroom doubles the rate.
 		{now: 5, windowStart: 0, p95: 200 * ms, wantReason: waitroom.ReasonStart, wantRate: 1200},
 		{now: 10, windowStart: 0, p95: 200 * ms, wantReason: waitroom.ReasonRampUp, wantRate: 2400},
 		// Windows that start before the change plus Settle prove nothing.
 		{now: 15, windowStart: 10, p95: 200 * ms, wantReason: waitroom.ReasonHoldSettling, wantRate: 2400},
-		{now: 20, windowStart: 20, p95: 200 * ms, wantReason: waitroom.ReasonHoldSettling, wantRate: 2400},
-		{now: 25, windowStart: 20, p95: 200 * ms, wantReason: waitroom.ReasonRampUp, wantRate: 4800},
+		{now: 20, windowStart: 15, p95: 200 * ms, wantReason: waitroom.ReasonRampUp, wantRate: 4800},
 		// Latency without headroom ends the ramp; the rate creeps up.
 		{now: 35, windowStart: 30, p95: 500 * ms, wantReason: waitroom.ReasonIncrease, wantRate: 4848},
 		// A breach cuts by the cut factor, and the next reading still
@@ -447,24 +461,71 @@ func TestDecideTraceRampAndBreach(t *testing.T) {
 	})
 }
 
+func TestDecideTraceMeasuredCapacity(t *testing.T) {
+	cfg := waitroom.ControllerConfig{StartRatePerMinute: 2000}
+	var st waitroom.ControllerState
+	decide := func(now float64, s waitroom.Signals, admitted, active int64) waitroom.Decision {
+		t.Helper()
+		s.Admitted, s.Active, s.ReleasesOnBooking = admitted, active, true
+		var d waitroom.Decision
+		d, st = waitroom.Decide(cfg, st, s, at(now))
+		return d
+	}
+
+	decide(5, fresh(0, 5, 200*time.Millisecond), 1000, 100)
+
+	// In the 5 seconds to the breach, 150 visitors were admitted and the
+	// active count grew by 50: 100 finished, 1,200 a minute. The deep cut
+	// goes to half of that, below the half of the rate.
+	breach := fresh(5, 10, 2*time.Second)
+	breach.ErrorRate = 0.2
+	d := decide(10, breach, 1150, 150)
+	if d.Reason != waitroom.ReasonDeepCut || !near(d.NewRatePerMinute, 600) {
+		t.Fatalf("breach: got %s at %.1f/min, want %s at 600/min", d.Reason, d.NewRatePerMinute, waitroom.ReasonDeepCut)
+	}
+	if !near(st.CapacityPerMinute, 1200) || !near(st.CeilingPerMinute, 1200) || !st.CeilingMeasured {
+		t.Fatalf("breach: got capacity %.1f/min, ceiling %.1f/min, measured %t; want 1200, 1200, true", st.CapacityPerMinute, st.CeilingPerMinute, st.CeilingMeasured)
+	}
+
+	// The queue still fails calls: 50 admitted, 150 finished, so the
+	// estimate over the overload is 250 in 10 seconds, 1,500 a minute.
+	queue := fresh(5, 15, 5*time.Second)
+	queue.ErrorRate = 0.3
+	d = decide(15, queue, 1200, 50)
+	if d.Reason != waitroom.ReasonHoldOff || !near(d.NewRatePerMinute, 600) {
+		t.Fatalf("queue: got %s at %.1f/min, want %s at 600/min", d.Reason, d.NewRatePerMinute, waitroom.ReasonHoldOff)
+	}
+	if !near(st.CeilingPerMinute, 1500) {
+		t.Fatalf("queue: got ceiling %.1f/min, want the new estimate 1500", st.CeilingPerMinute)
+	}
+
+	// Once a reading after the cut shows headroom, the hold-off ends and
+	// the rate goes straight to just under the measured capacity.
+	d = decide(20, fresh(15, 20, 200*time.Millisecond), 1250, 50)
+	if want := 1500 * (1 - waitroom.DefaultCeilingMargin); d.Reason != waitroom.ReasonApproach || !near(d.NewRatePerMinute, want) {
+		t.Fatalf("drained: got %s at %.1f/min, want %s at %.1f/min", d.Reason, d.NewRatePerMinute, waitroom.ReasonApproach, want)
+	}
+}
+
 func TestDecideTraceOverload(t *testing.T) {
 	const ms = time.Millisecond
 	runTrace(t, waitroom.ControllerConfig{StartRatePerMinute: 4000}, []traceStep{
-		{now: 5, windowStart: 0, p95: 500 * ms, wantReason: waitroom.ReasonIncrease, wantRate: 4040},
+		{now: 5, windowStart: 0, p95: 500 * ms, wantReason: waitroom.ReasonStart, wantRate: 4000},
 		// The backend loses half its capacity: a severe breach.
-		{now: 15, windowStart: 10, p95: 2 * time.Second, wantReason: waitroom.ReasonDeepCut, wantRate: 2020},
-		// The queue built before the cut keeps latency high; only errors
-		// measured after the cut took effect cut again within hold-off.
-		{now: 20, windowStart: 10, p95: 5 * time.Second, errorRate: 0.3, wantReason: waitroom.ReasonHoldOff, wantRate: 2020},
-		{now: 25, windowStart: 20, p95: 5 * time.Second, wantReason: waitroom.ReasonHoldOff, wantRate: 2020},
-		{now: 30, windowStart: 20, p95: 5 * time.Second, errorRate: 0.2, wantReason: waitroom.ReasonDeepCut, wantRate: 1010},
+		{now: 15, windowStart: 10, p95: 2 * time.Second, wantReason: waitroom.ReasonDeepCut, wantRate: 2000},
+		// The queue built before the cut keeps latency high and fails
+		// calls. While the backlog does not grow, that is the queue, not
+		// a new overload, so the rate holds through the hold-off.
+		{now: 20, windowStart: 10, p95: 5 * time.Second, errorRate: 0.3, wantReason: waitroom.ReasonHoldOff, wantRate: 2000},
+		{now: 25, windowStart: 20, p95: 5 * time.Second, wantReason: waitroom.ReasonHoldOff, wantRate: 2000},
+		{now: 30, windowStart: 20, p95: 5 * time.Second, errorRate: 0.2, wantReason: waitroom.ReasonHoldOff, wantRate: 2000},
 		// After the hold-off a breach no larger than the last one is the
 		// queue draining, and a larger one cuts.
-		{now: 65, windowStart: 60, p95: 2 * time.Second, wantReason: waitroom.ReasonHoldDraining, wantRate: 1010},
-		{now: 75, windowStart: 70, p95: time.Second, wantReason: waitroom.ReasonHoldDraining, wantRate: 1010},
-		{now: 85, windowStart: 80, p95: 200 * ms, wantReason: waitroom.ReasonApproach, wantRate: 1010 + (2020*0.92-1010)*0.25},
+		{now: 65, windowStart: 60, p95: 2 * time.Second, wantReason: waitroom.ReasonHoldDraining, wantRate: 2000},
+		{now: 75, windowStart: 70, p95: time.Second, wantReason: waitroom.ReasonHoldDraining, wantRate: 2000},
+		{now: 85, windowStart: 80, p95: 200 * ms, wantReason: waitroom.ReasonApproach, wantRate: 2000 + (4000*0.92-2000)*0.25},
 		// Long after the cut, a severe breach is news again.
-		{now: 95, windowStart: 90, p95: 2 * time.Second, wantReason: waitroom.ReasonDeepCut, wantRate: (1010 + (2020*0.92-1010)*0.25) / 2},
+		{now: 95, windowStart: 90, p95: 2 * time.Second, wantReason: waitroom.ReasonDeepCut, wantRate: (2000 + (4000*0.92-2000)*0.25) / 2},
 	})
 }
 
@@ -531,19 +592,24 @@ func TestControllerConfigValidate(t *testing.T) {
 
 func TestControllerStateFields(t *testing.T) {
 	st := waitroom.ControllerState{
-		Version:          42,
-		RatePerMinute:    1234.5,
-		AppliedPerMinute: 120,
-		CeilingPerMinute: 1400,
-		Increases:        2,
-		Headroom:         1,
-		LastP95:          500 * time.Millisecond,
-		LastActive:       310,
-		LastDecision:     at(10),
-		LastChange:       at(5),
-		LastCut:          at(1.5),
-		HoldOffUntil:     at(31.5),
-		LastReason:       waitroom.ReasonMaxActive,
+		Version:           42,
+		RatePerMinute:     1234.5,
+		AppliedPerMinute:  120,
+		CeilingPerMinute:  1400,
+		Increases:         2,
+		Headroom:          1,
+		LastP95:           500 * time.Millisecond,
+		LastActive:        310,
+		LastDecision:      at(10),
+		LastChange:        at(5),
+		LastCut:           at(1.5),
+		HoldOffUntil:      at(31.5),
+		LastReason:        waitroom.ReasonMaxActive,
+		LastAdmitted:      9000,
+		CapacityPerMinute: 1300.25,
+		SaturatedFinished: 217,
+		SaturatedFor:      10 * time.Second,
+		CeilingMeasured:   true,
 	}
 
 	got, err := waitroom.ParseControllerState(st.Fields())
@@ -569,6 +635,9 @@ func TestControllerStateFields(t *testing.T) {
 		{"last_cut_ms": "yesterday"},
 		{"last_p95_ms": "-5"},
 		{"last_active": "-1"},
+		{"ceiling_measured": "maybe"},
+		{"saturated_for_ms": "-1"},
+		{"capacity_per_minute": "Inf"},
 	} {
 		if _, err := waitroom.ParseControllerState(bad); err == nil {
 			t.Errorf("fields %v: got nil error, want one", bad)

@@ -330,11 +330,14 @@ func (s *Server) adminAdmissions(c *fiber.Ctx) error {
 // decisionJSON is a controller decision in the admin API. Times are RFC
 // 3339, and latency and signal age are whole milliseconds.
 type decisionJSON struct {
-	At               string      `json:"at"`
-	Reason           string      `json:"reason"`
-	OldRatePerMinute float64     `json:"old_rate_per_minute"`
-	NewRatePerMinute float64     `json:"new_rate_per_minute"`
-	Signals          signalsJSON `json:"signals"`
+	At               string  `json:"at"`
+	Reason           string  `json:"reason"`
+	OldRatePerMinute float64 `json:"old_rate_per_minute"`
+	NewRatePerMinute float64 `json:"new_rate_per_minute"`
+	// CapacityPerMinute is the controller's estimate of the backend's
+	// capacity after the decision, 0 while it has none.
+	CapacityPerMinute float64     `json:"capacity_per_minute"`
+	Signals           signalsJSON `json:"signals"`
 }
 
 // signalsJSON are the signals behind a decision in the admin API. The
@@ -360,10 +363,11 @@ type signalsJSON struct {
 func decisionBody(d waitroom.Decision) decisionJSON {
 	s := d.Signals
 	return decisionJSON{
-		At:               d.At.UTC().Format(time.RFC3339Nano),
-		Reason:           string(d.Reason),
-		OldRatePerMinute: d.OldRatePerMinute,
-		NewRatePerMinute: d.NewRatePerMinute,
+		At:                d.At.UTC().Format(time.RFC3339Nano),
+		Reason:            string(d.Reason),
+		OldRatePerMinute:  d.OldRatePerMinute,
+		NewRatePerMinute:  d.NewRatePerMinute,
+		CapacityPerMinute: d.CapacityPerMinute,
 		Signals: signalsJSON{
 			WindowStart:          rfc3339OrNull(s.WindowStart),
 			WindowEnd:            rfc3339OrNull(s.WindowEnd),

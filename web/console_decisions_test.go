@@ -13,11 +13,12 @@ import (
 
 // adminDecision is the admin API's decision body.
 type adminDecision struct {
-	At               string  `json:"at"`
-	Reason           string  `json:"reason"`
-	OldRatePerMinute float64 `json:"old_rate_per_minute"`
-	NewRatePerMinute float64 `json:"new_rate_per_minute"`
-	Signals          struct {
+	At                string  `json:"at"`
+	Reason            string  `json:"reason"`
+	OldRatePerMinute  float64 `json:"old_rate_per_minute"`
+	NewRatePerMinute  float64 `json:"new_rate_per_minute"`
+	CapacityPerMinute float64 `json:"capacity_per_minute"`
+	Signals           struct {
 		WindowStart     *string `json:"window_start"`
 		WindowEnd       *string `json:"window_end"`
 		Samples         int64   `json:"samples"`
@@ -71,9 +72,11 @@ func TestAdminDecisions(t *testing.T) {
 		at := time.Date(2026, 5, 4, 9, 30, 0, 0, time.UTC)
 		stale := testDecision(at.Add(10*time.Second), waitroom.ReasonDecayStale, 108, 100)
 		stale.Signals = waitroom.Signals{Active: 3}
+		measured := testDecision(at.Add(5*time.Second), waitroom.ReasonCut, 120, 108)
+		measured.CapacityPerMinute = 115
 		appendDecisions(t, st.store, "museum",
 			testDecision(at, waitroom.ReasonRampUp, 60, 120),
-			testDecision(at.Add(5*time.Second), waitroom.ReasonCut, 120, 108),
+			measured,
 			stale,
 		)
 
@@ -96,6 +99,9 @@ func TestAdminDecisions(t *testing.T) {
 		}
 		if cut.OldRatePerMinute != 120 || cut.NewRatePerMinute != 108 {
 			t.Errorf("cut: got rates %v → %v, want 120 → 108", cut.OldRatePerMinute, cut.NewRatePerMinute)
+		}
+		if cut.CapacityPerMinute != 115 {
+			t.Errorf("cut: got capacity %v per minute, want 115", cut.CapacityPerMinute)
 		}
 		s := cut.Signals
 		if s.LatencyP95Ms != 1000 || s.StalenessMs != 2000 || s.Samples != 240 || s.ErrorRate != 0.025 {

@@ -146,7 +146,9 @@ func (s *Source) readStats(ctx context.Context, now time.Time) (waitroom.Signals
 		return waitroom.Signals{}, fmt.Errorf("bookingsource: read stats from %s to %s: %w", from.Format(time.RFC3339), to.Format(time.RFC3339), err)
 	}
 
-	sig := waitroom.Signals{WindowStart: from, WindowEnd: now}
+	// The booking core frees a visitor's active place when their order
+	// is confirmed.
+	sig := waitroom.Signals{WindowStart: from, WindowEnd: now, ReleasesOnBooking: true}
 	var total booking.OpStats
 	var newest time.Time
 	for i := len(windows) - 1; i >= 0 && total.Count < s.minSamples; i-- {

@@ -181,8 +181,8 @@ func TestSignalsStaleness(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The window ended 20s before the epoch, 24s before now.
-	if want := 24 * time.Second; sig.Staleness != want {
+	// The staleness is the time since the window ended.
+	if want := now.Sub(epoch.Add(-30 * time.Second).Add(booking.StatsWindow)); sig.Staleness != want {
 		t.Errorf("staleness: got %s, want %s", sig.Staleness, want)
 	}
 }
