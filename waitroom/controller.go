@@ -169,6 +169,7 @@ func (d Decision) SoldOut() bool { return d.Reason == ReasonSoldOut }
 
 // LogValue returns the decision as a group of log attributes, so that
 // logger.Info("admission rate decided", "decision", d) logs every field.
+// Latency and staleness are whole milliseconds, as in the admin API.
 func (d Decision) LogValue() slog.Value {
 	s := d.Signals
 	return slog.GroupValue(
@@ -176,10 +177,10 @@ func (d Decision) LogValue() slog.Value {
 		slog.Float64("old_rate_per_minute", d.OldRatePerMinute),
 		slog.Float64("new_rate_per_minute", d.NewRatePerMinute),
 		slog.Float64("capacity_per_minute", d.CapacityPerMinute),
-		slog.Duration("latency_p95", s.LatencyP95),
+		slog.Int64("latency_p95_ms", s.LatencyP95.Milliseconds()),
 		slog.Float64("error_rate", s.ErrorRate),
 		slog.Int64("samples", s.Samples),
-		slog.Duration("staleness", s.Staleness),
+		slog.Int64("staleness_ms", s.Staleness.Milliseconds()),
 		slog.Int64("active", s.Active),
 		slog.Int64("max_active", s.MaxActive),
 		slog.Int64("waiting", s.Waiting),

@@ -716,10 +716,16 @@ func TestSignalsWithRoom(t *testing.T) {
 func TestDecisionLogValue(t *testing.T) {
 	var buf bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&buf, nil))
-	d := waitroom.Decision{OldRatePerMinute: 600, NewRatePerMinute: 540, Reason: waitroom.ReasonCut, Signals: waitroom.Signals{LatencyP95: time.Second, Samples: 80}}
+	d := waitroom.Decision{
+		OldRatePerMinute: 600, NewRatePerMinute: 540, CapacityPerMinute: 700, Reason: waitroom.ReasonCut,
+		Signals: waitroom.Signals{LatencyP95: time.Second, Staleness: 2 * time.Second, Samples: 80},
+	}
 
 	log.Info("admission rate decided", "decision", d)
-	for _, want := range []string{`"reason":"cut"`, `"old_rate_per_minute":600`, `"new_rate_per_minute":540`, `"samples":80`} {
+	for _, want := range []string{
+		`"reason":"cut"`, `"old_rate_per_minute":600`, `"new_rate_per_minute":540`, `"capacity_per_minute":700`,
+		`"latency_p95_ms":1000`, `"staleness_ms":2000`, `"samples":80`,
+	} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("log line %s does not contain %s", buf.String(), want)
 		}
@@ -730,7 +736,8 @@ func ExampleDecide() {
 	cfg := waitroom.ControllerConfig{StartRatePerMinute: 600}
 	start := time.Date(2030, 5, 1, 9, 0, 0, 0, time.UTC)
 
-	// Two readings with p95 well under the 500ms target: the rate doubles.
+	// The first decision takes the starting rate. A reading with p95 well
+	// under the 500ms target then doubles it, and one over the target cuts.
 	var state waitroom.ControllerState
 	for i, p95 := range []time.Duration{150 * time.Millisecond, 180 * time.Millisecond, 900 * time.Millisecond} {
 		now := start.Add(time.Duration(i+1) * 10 * time.Second)
