@@ -257,6 +257,11 @@ type ControllerPhase struct {
 	SteadyMean      float64 `json:"steady_mean"`
 	SteadyShare     float64 `json:"steady_share"`
 	SteadyVariation float64 `json:"steady_variation"`
+	// SettledAfter is the seconds from the phase's start until the rate
+	// came within the scenario's steady_variation of SteadyMean and stayed
+	// there to the phase's end. A rate that passes the reach share on its
+	// way to an overshoot has reached it, but settles only later.
+	SettledAfter *float64 `json:"settled_after,omitempty"`
 }
 
 // minWindowRequests is the fewest holds and payments a latency window
@@ -340,6 +345,13 @@ func analyzeController(samples []Sample, changes []CapacityChange, windows []Lat
 					ph.SteadyVariation = max(ph.SteadyVariation, math.Abs(p.rate-ph.SteadyMean)/ph.SteadyMean)
 				}
 			}
+			settled := len(in)
+			for settled > 0 && math.Abs(in[settled-1].rate-ph.SteadyMean) <= reh.SteadyVariation*ph.SteadyMean {
+				settled--
+			}
+			if settled < len(in) {
+				ph.SettledAfter = new(in[settled].t - c.Seconds)
+			}
 		}
 		rep.Phases = append(rep.Phases, ph)
 	}
@@ -398,7 +410,12 @@ func checkController(e evidence) CheckResult {
 		label := fmt.Sprintf("phase %d (%.0f/min from %.0fs)", i+1, ph.CapacityPerMinute, ph.From)
 		switch {
 		case ph.SteadyMean > 0 && ph.To-ph.SteadyFrom >= steadySpan/2:
-			judge(ph.SteadyVariation <= reh.SteadyVariation, fmt.Sprintf("%s: steady at %.0f%% of capacity, varying ±%.1f%% around its own mean (at most ±%.0f%%)", label, 100*ph.SteadyShare, 100*ph.SteadyVariation, 100*reh.SteadyVariation))
+			settled := ""
+			if ph.SettledAfter != nil {
+				settled = fmt.Sprintf(" from %.0fs after its start", *ph.SettledAfter)
+				numbers[fmt.Sprintf("phase%d_settled_after_seconds", i+1)] = *ph.SettledAfter
+			}
+			judge(ph.SteadyVariation <= reh.SteadyVariation, fmt.Sprintf("%s: steady at %.0f%% of capacity%s, varying ±%.1f%% around its own mean (at most ±%.0f%%)", label, 100*ph.SteadyShare, settled, 100*ph.SteadyVariation, 100*reh.SteadyVariation))
 			numbers[fmt.Sprintf("phase%d_steady_share", i+1)] = ph.SteadyShare
 			numbers[fmt.Sprintf("phase%d_steady_variation", i+1)] = ph.SteadyVariation
 		default:

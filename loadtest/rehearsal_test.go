@@ -63,6 +63,13 @@ func TestAnalyzeControllerFollowsCapacity(t *testing.T) {
 	if second.FitAfter == nil || *second.FitAfter != 8 {
 		t.Errorf("second phase fit after: got %s, want 8s", seconds(second.FitAfter))
 	}
+	// Within 15% of 1140 is from 969 up, which 300 + 21t reaches at t = 32.
+	if first.SettledAfter == nil || *first.SettledAfter != 32 {
+		t.Errorf("first phase settled after: got %s, want 32s", seconds(first.SettledAfter))
+	}
+	if second.SettledAfter == nil || *second.SettledAfter != 8 {
+		t.Errorf("second phase settled after: got %s, want 8s", seconds(second.SettledAfter))
+	}
 	if c.Windows != 32 || c.UnderTarget != 31 {
 		t.Errorf("windows: got %d of %d under target, want 31 of 32", c.UnderTarget, c.Windows)
 	}
@@ -190,5 +197,35 @@ func TestRehearsalScenarioFileParses(t *testing.T) {
 	}
 	if s.RoomSettings.Mode != "auto" || len(s.Rehearsal.Steps) != 2 || s.Rehearsal.Steps[1].Concurrency != 4 {
 		t.Errorf("got mode %q and steps %+v, want auto and a drop to concurrency 4", s.RoomSettings.Mode, s.Rehearsal.Steps)
+	}
+}
+
+func TestAnalyzeControllerSettlesAfterOvershoot(t *testing.T) {
+	// Capacity 1200/min. The rate doubles to 2400 at 20s, is cut to 600
+	// at 30s and goes to 1080 at 60s, where it stays.
+	rate := func(t float64) float64 {
+		switch {
+		case t < 20:
+			return 600 * (1 + t/20)
+		case t < 30:
+			return 2400
+		case t < 60:
+			return 600
+		default:
+			return 1080
+		}
+	}
+	changes := []CapacityChange{{Seconds: 0, PerMinute: 1200}}
+	c := analyzeController(rateTrace(200, rate), changes, nil, 0, DefaultScenario().Rehearsal)
+	if c == nil || len(c.Phases) != 1 {
+		t.Fatalf("got %+v, want one phase", c)
+	}
+	ph := c.Phases[0]
+	// 600 × (1 + t/20) first reaches 1080 at t = 16.
+	if ph.ReachedAfter == nil || *ph.ReachedAfter != 16 {
+		t.Errorf("reached after: got %s, want 16s", seconds(ph.ReachedAfter))
+	}
+	if ph.SettledAfter == nil || *ph.SettledAfter != 60 {
+		t.Errorf("settled after: got %s, want 60s, when the rate came back to 1080 to stay", seconds(ph.SettledAfter))
 	}
 }

@@ -233,6 +233,9 @@ func (r *Report) WriteSummary(w io.Writer) {
 			if ph.SteadyMean > 0 {
 				line += fmt.Sprintf("; from %.0fs mean %.0f/min = %.0f%% of capacity, ±%.1f%%", ph.SteadyFrom, ph.SteadyMean, 100*ph.SteadyShare, 100*ph.SteadyVariation)
 			}
+			if ph.SettledAfter != nil {
+				line += fmt.Sprintf(", settled there %.0fs after the phase began", *ph.SettledAfter)
+			}
 			p("%s", line)
 		}
 		p("  hold and payment p95 under %.0f ms in %d of %d 10s windows", c.TargetP95Ms, c.UnderTarget, c.Windows)
