@@ -157,3 +157,24 @@ func TestOversizedHeaderRejected(t *testing.T) {
 		t.Errorf("got %d waiting after rejected requests, want 0", got)
 	}
 }
+
+func TestAdminNotFoundMessages(t *testing.T) {
+	ts := startBooking(t, openMemoryStore(t), 10)
+
+	cases := []struct {
+		path, wantCode, wantText string
+	}{
+		{"/rooms/nowhere", "room_not_found", "GET /api/v1/admin/rooms"},
+		{"/events/nowhere", "unknown_event", "POST /api/v1/admin/events"},
+	}
+	for _, tc := range cases {
+		res := ts.admin(t, http.MethodGet, tc.path, nil)
+
+		if res.status != http.StatusNotFound || res.errorCode() != tc.wantCode {
+			t.Errorf("GET %s: got status %d code %q, want 404 %s", tc.path, res.status, res.errorCode(), tc.wantCode)
+		}
+		if !strings.Contains(string(res.body), tc.wantText) || strings.Contains(string(res.body), "link you followed") {
+			t.Errorf("GET %s: got %s, want a message for organizers that names %s", tc.path, res.body, tc.wantText)
+		}
+	}
+}

@@ -204,6 +204,12 @@ func (s *Server) bookingRoutes(app fiber.Router, api fiber.Router, admin fiber.R
 // an HTML page elsewhere.
 func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	api := classify(s.log, err)
+	if message, ok := adminMessages[api.Code]; ok && strings.HasPrefix(c.Path(), "/api/v1/admin/") {
+		// The shared messages speak to visitors who followed a link.
+		admin := *api
+		admin.Message = message
+		api = &admin
+	}
 	if api.RetryAfter > 0 {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(api.RetryAfter))
 	}
@@ -216,6 +222,13 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		page.RefreshSeconds = api.RetryAfter
 	}
 	return render(c, api.Status, views.MessagePage(page))
+}
+
+// adminMessages replace, under /api/v1/admin/, the messages of the error
+// codes whose shared text speaks to visitors.
+var adminMessages = map[string]string{
+	"room_not_found": "No room has this id. List the rooms with GET /api/v1/admin/rooms, or create it with POST /api/v1/admin/rooms.",
+	"unknown_event":  "No event has this id. Check the id, or create the event with POST /api/v1/admin/events.",
 }
 
 // pageTitle chooses the heading of an error page: by code for the outcomes
