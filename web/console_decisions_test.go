@@ -145,11 +145,13 @@ func TestDashboardShowsDecisions(t *testing.T) {
 		ts := startServer(t, st.store, serverOptions{noLoop: true})
 		admin := ts.signIn(t)
 		now := time.Now().UTC()
+		measured := testDecision(now.Add(-time.Minute), waitroom.ReasonHoldOff, 108.45, 108.45)
+		measured.CapacityPerMinute = 131.25
 		appendDecisions(t, st.store, "museum",
 			// Before the chart's 30 minutes: it gives the starting rate.
 			testDecision(now.Add(-40*time.Minute), waitroom.ReasonIncrease, 100, 120),
 			testDecision(now.Add(-2*time.Minute), waitroom.ReasonCut, 120, 108.45),
-			testDecision(now.Add(-time.Minute), waitroom.ReasonHoldOff, 108.45, 108.45),
+			measured,
 		)
 
 		page := ts.get(t, admin.client, "/admin/rooms/museum")
@@ -169,6 +171,8 @@ func TestDashboardShowsDecisions(t *testing.T) {
 			"87 of 200",
 			"<td>2.5%</td>",
 			"<td>1s</td>",
+			"<td>131.3 per minute</td>",
+			"<td>–</td>",
 			"2 decisions, 1 of them changed the rate; between 108.5 and 120 per minute, now 108.5.",
 		} {
 			if !strings.Contains(html, want) {

@@ -272,6 +272,10 @@ func decisionRow(d waitroom.Decision) views.DecisionRow {
 		Remaining: "not known",
 		Samples:   strconv.FormatInt(s.Samples, 10),
 		Stale:     "no",
+		Capacity:  "–",
+	}
+	if d.CapacityPerMinute > 0 {
+		row.Capacity = formatDecisionRate(d.CapacityPerMinute) + " per minute"
 	}
 	if s.Samples > 0 {
 		row.P95 = formatDecisionLatency(s.LatencyP95)
