@@ -210,7 +210,7 @@ func (c ControllerConfig) finished(st ControllerState, s Signals, now time.Time)
 // estimateCapacity adds a saturated reading's finished visitors to st's
 // estimate of the capacity. The saturated readings in a row, from the
 // first breach until the queue has drained, are one overload and share
-// the sums; a reading that is not saturated closes them, and keeps the
+// the sums. A reading that is not saturated closes them and keeps the
 // estimate. The sums span the whole overload because its readings are
 // biased in turn: first new visitors take the backend's calls, then the
 // calls that finish their bookings.
