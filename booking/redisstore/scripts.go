@@ -42,7 +42,6 @@ type scripts struct {
 	exchangeToken script
 	getSession    script
 	addStats      script
-	readStats     script
 }
 
 func loadScripts() scripts {
@@ -65,7 +64,6 @@ func loadScripts() scripts {
 		exchangeToken: plainScript("exchange_token"),
 		getSession:    plainScript("get_session"),
 		addStats:      plainScript("add_stats"),
-		readStats:     plainScript("read_stats"),
 	}
 }
 

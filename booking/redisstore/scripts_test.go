@@ -59,7 +59,7 @@ func scriptNames(s scripts) []string {
 		s.slotStats.name, s.hold.name, s.extendHold.name, s.releaseHold.name,
 		s.getHold.name, s.confirm.name, s.cancelOrder.name, s.getOrder.name,
 		s.listOrders.name, s.exchangeToken.name, s.getSession.name,
-		s.addStats.name, s.readStats.name,
+		s.addStats.name,
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"foyer/booking"
 )
 
@@ -43,8 +45,9 @@ func (s *Store) AddStats(ctx context.Context, window time.Time, stats []booking.
 	return nil
 }
 
-// ReadStats implements booking.Store. It reads each window with its own
-// script call, because windows live in different cluster hash slots.
+// ReadStats implements booking.Store. It reads every window in one
+// pipeline of HGETALLs; a cluster client splits it by node, since windows
+// live in different hash slots.
 func (s *Store) ReadStats(ctx context.Context, from, to time.Time) ([]booking.WindowStats, error) {
 	if err := booking.ValidateStatsRange(from, to); err != nil {
 		return nil, err
@@ -55,17 +58,34 @@ func (s *Store) ReadStats(ctx context.Context, from, to time.Time) ([]booking.Wi
 		first = first.Add(booking.StatsWindow)
 	}
 
-	out := []booking.WindowStats{}
+	pipe := s.client.Pipeline()
+	var starts []time.Time
+	var reads []*redis.MapStringStringCmd
 	for window := first; window.Before(to); window = window.Add(booking.StatsWindow) {
-		values, err := s.run(ctx, s.scripts.readStats, []string{statsKey(window)})
-		if err != nil {
-			return nil, fmt.Errorf("read stats for window %s: %w", window.Format(time.RFC3339), err)
+		starts = append(starts, window)
+		reads = append(reads, pipe.HGetAll(ctx, statsKey(window)))
+	}
+	if len(reads) == 0 {
+		return []booking.WindowStats{}, nil
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		if unavailable(err) {
+			return nil, fmt.Errorf("read stats from %s: %w: %w", first.Format(time.RFC3339), booking.ErrUnavailable, err)
 		}
-		if len(values) == 0 {
+		return nil, fmt.Errorf("read stats from %s: %w", first.Format(time.RFC3339), err)
+	}
+
+	out := []booking.WindowStats{}
+	for i, read := range reads {
+		fields := read.Val()
+		if len(fields) == 0 {
 			continue
 		}
-
-		ws, err := decodeWindow(window, values)
+		values := make([]any, 0, 2*len(fields))
+		for field, value := range fields {
+			values = append(values, field, value)
+		}
+		ws, err := decodeWindow(starts[i], values)
 		if err != nil {
 			return nil, err
 		}

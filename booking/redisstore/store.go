@@ -27,14 +27,21 @@ var _ booking.Store = (*Store)(nil)
 
 // Store is a booking.Store in Redis. It is safe for concurrent use.
 type Store struct {
-	client  redis.Scripter
+	client  Client
 	scripts scripts
 	keys    keyCache
 }
 
-// New returns a Store that runs its scripts through client, such as a
-// *redis.Client, *redis.ClusterClient or any redis.UniversalClient.
-func New(client redis.Scripter) *Store {
+// Client is what Store needs of a Redis client: scripts, and pipelines to
+// read many statistics windows in one round trip. *redis.Client,
+// *redis.ClusterClient and any redis.UniversalClient have both.
+type Client interface {
+	redis.Scripter
+	Pipeline() redis.Pipeliner
+}
+
+// New returns a Store that runs its scripts through client.
+func New(client Client) *Store {
 	return &Store{client: client, scripts: loadScripts()}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"foyer/booking"
 	"foyer/booking/redisstore"
@@ -22,6 +23,10 @@ func TestStoppedRedisIsUnavailable(t *testing.T) {
 	}
 	if got := booking.ErrorCode(err); got != "unavailable" {
 		t.Fatalf("got code %q, want unavailable", got)
+	}
+	now := time.Now()
+	if _, err := store.ReadStats(ctx, now.Add(-time.Minute), now); !errors.Is(err, booking.ErrUnavailable) {
+		t.Fatalf("read stats with Redis stopped: got %v, want ErrUnavailable", err)
 	}
 
 	srv.Restart()
