@@ -249,7 +249,7 @@ func Decide(cfg ControllerConfig, state ControllerState, s Signals, now time.Tim
 	// backend was barely past its capacity, and the rate at the cut is
 	// the better one.
 	afterDeepCut := !next.HoldOffUntil.IsZero() && now.Sub(next.HoldOffUntil) <= cfg.HoldOff
-	if capacity := state.CapacityPerMinute; capacity > 0 && afterDeepCut && (capacity < next.CeilingPerMinute || next.CeilingMeasured) {
+	if capacity := state.CapacityPerMinute; capacity > 0 && state.SaturatedFor > 0 && afterDeepCut && (capacity < next.CeilingPerMinute || next.CeilingMeasured) {
 		next.CeilingPerMinute = capacity
 		next.CeilingMeasured = true
 	}

@@ -175,12 +175,13 @@ func (c ControllerConfig) drained(st ControllerState, s Signals) bool {
 }
 
 // deepCut multiplies the rate by DeepCutFactor. With an estimate of the
-// capacity below the rate, it multiplies the estimate instead: admitting
-// at that share of what the backend completes drains the queue the
-// overload left, where halving a rate far above the capacity may not.
+// capacity from this overload below the rate, it multiplies the estimate
+// instead: admitting at that share of what the backend completes drains
+// the queue the overload left, where halving a rate far above the
+// capacity may not. An estimate from an earlier overload may be stale.
 func (c ControllerConfig) deepCut(st ControllerState) outcome {
 	rate := st.RatePerMinute * c.DeepCutFactor
-	if capacity := st.CapacityPerMinute; capacity > 0 {
+	if capacity := st.CapacityPerMinute; capacity > 0 && st.SaturatedFor > 0 {
 		rate = min(rate, capacity*c.DeepCutFactor)
 	}
 	return outcome{rate: rate, reason: ReasonDeepCut, cut: true, deep: true}

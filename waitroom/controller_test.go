@@ -180,6 +180,17 @@ func TestDecideRules(t *testing.T) {
 			wantReason: waitroom.ReasonHoldOff, wantRate: 1000,
 		},
 		{
+			name: "errors with only an earlier overload's capacity estimate",
+			state: with(func(st *waitroom.ControllerState) {
+				st.CapacityPerMinute = 300
+			}),
+			signals: signals(func(s *waitroom.Signals) {
+				s.ErrorRate = 0.2
+			}),
+			// The old estimate may be stale, so the cut halves the rate.
+			wantReason: waitroom.ReasonDeepCut, wantRate: 500,
+		},
+		{
 			name: "errors after a deep cut while the backlog shrinks",
 			state: with(func(st *waitroom.ControllerState) {
 				st.LastCut, st.LastChange, st.HoldOffUntil = at(180), at(180), at(210)
