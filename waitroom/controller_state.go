@@ -40,9 +40,9 @@ type ControllerState struct {
 	// LastAdmitted is the room's admission count at the last decision.
 	// With LastActive it gives how many admitted visitors finished since.
 	LastAdmitted int64 `json:"last_admitted"`
-	// CapacityPerMinute estimates how many admitted visitors per minute the
-	// backend lets finish while it is saturated; 0 means no estimate yet.
-	// It is SaturatedFinished over SaturatedFor: the visitors that finished
+	// CapacityPerMinute is the estimate of how many admitted visitors per
+	// minute the backend lets finish while it is saturated, 0 before the
+	// first estimate. It is SaturatedFinished over SaturatedFor: the visitors that finished
 	// during the saturated readings of the last overload, over their time.
 	CapacityPerMinute float64       `json:"capacity_per_minute"`
 	SaturatedFinished int64         `json:"saturated_finished"`

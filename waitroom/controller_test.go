@@ -487,7 +487,7 @@ func TestDecideTraceMeasuredCapacity(t *testing.T) {
 
 	// In the 5 seconds to the breach, 150 visitors were admitted and the
 	// active count grew by 50: 100 finished, 1,200 a minute. The deep cut
-	// goes to half of that, below the half of the rate.
+	// goes to half of that, which is lower than half the rate.
 	breach := fresh(5, 10, 2*time.Second)
 	breach.ErrorRate = 0.2
 	d := decide(10, breach, 1150, 150)

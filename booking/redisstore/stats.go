@@ -46,8 +46,8 @@ func (s *Store) AddStats(ctx context.Context, window time.Time, stats []booking.
 }
 
 // ReadStats implements booking.Store. It reads every window in one
-// pipeline of HGETALLs; a cluster client splits it by node, since windows
-// live in different hash slots.
+// pipeline of HGETALLs. Windows live in different hash slots, and a
+// cluster client splits the pipeline by node.
 func (s *Store) ReadStats(ctx context.Context, from, to time.Time) ([]booking.WindowStats, error) {
 	if err := booking.ValidateStatsRange(from, to); err != nil {
 		return nil, err

@@ -32,9 +32,10 @@ type Store struct {
 	keys    keyCache
 }
 
-// Client is what Store needs of a Redis client: scripts, and pipelines to
-// read many statistics windows in one round trip. *redis.Client,
-// *redis.ClusterClient and any redis.UniversalClient have both.
+// Client is the part of a Redis client that Store uses: scripts, and
+// pipelines that read many statistics windows in one round trip.
+// *redis.Client, *redis.ClusterClient and any redis.UniversalClient have
+// both.
 type Client interface {
 	redis.Scripter
 	Pipeline() redis.Pipeliner
