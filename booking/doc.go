@@ -15,7 +15,8 @@
 // background sweeper is needed for correctness. Expired holds stay findable
 // for [HoldRetention], so that a late payment can still be matched: it
 // becomes a confirmed order if the places are still free, and an order in
-// state needs_refund otherwise.
+// state needs_refund otherwise. A webhook's payment of another amount than
+// the hold's price also becomes an order in state needs_refund.
 //
 // # Stores
 //

@@ -92,6 +92,9 @@ var (
 	// ErrInvalidSignature means that a payment webhook's signature header is
 	// missing, malformed, too old or does not match.
 	ErrInvalidSignature = newError("invalid_signature", "invalid webhook signature")
+	// ErrAmountMismatch means that a payment's amount or currency differs
+	// from the price of the hold it names. Its order needs a refund.
+	ErrAmountMismatch = newError("amount_mismatch", "payment amount does not match the hold's price")
 	// ErrUnavailable means that the store could not be reached, for example
 	// because Redis is down, so the request may succeed when tried again.
 	ErrUnavailable = newError("unavailable", "booking store unavailable")

@@ -13,8 +13,9 @@ const (
 	// OrderConfirmed owns its places in the slot.
 	OrderConfirmed OrderState = "confirmed"
 	// OrderNeedsRefund was paid but got no places, because its hold had
-	// expired and the places were taken, or the hold was already confirmed
-	// by another payment. RefundReason gives the error code of the cause.
+	// expired and the places were taken, the hold was already confirmed by
+	// another payment, or the payment's amount was not the hold's price.
+	// RefundReason gives the error code of the cause.
 	// Someone must refund the payment and then cancel the order to record
 	// the refund.
 	OrderNeedsRefund OrderState = "needs_refund"
@@ -42,17 +43,26 @@ type ConfirmRequest struct {
 	// payment id at most once: repeating a confirmation returns the order
 	// of the first.
 	PaymentID string `json:"payment_id"`
+	// Refund, when set, is the error code of a reason found before the
+	// store was asked, such as "amount_mismatch": the payment becomes an
+	// order in OrderNeedsRefund with that reason, and the hold is left as
+	// it is.
+	Refund string `json:"refund,omitempty"`
 }
 
 const maxPaymentIDLength = 128
 
-// Validate checks the hold id and that the payment id is set.
+// Validate checks the hold id, that the payment id is set and that a
+// refund reason is a known error code.
 func (r ConfirmRequest) Validate() error {
 	if _, err := ParseHoldID(r.HoldID); err != nil {
 		return fmt.Errorf("confirm: %w", err)
 	}
 	if r.PaymentID == "" || len(r.PaymentID) > maxPaymentIDLength {
 		return fmt.Errorf("confirm hold %s: payment id must be 1 to %d bytes: %w", r.HoldID, maxPaymentIDLength, ErrInvalidRequest)
+	}
+	if r.Refund != "" && ErrorForCode(r.Refund) == nil {
+		return fmt.Errorf("confirm hold %s: refund reason %q is not an error code: %w", r.HoldID, r.Refund, ErrInvalidRequest)
 	}
 	return nil
 }

@@ -173,12 +173,47 @@ func (s *Service) HandleWebhook(ctx context.Context, body []byte, signature stri
 		return Order{}, fmt.Errorf("handle webhook: %w", err)
 	}
 
-	room := ""
-	eventID, _ := ParseHoldID(event.HoldID)
-	if ev, err := s.Store.Event(ctx, eventID); err == nil {
-		room = ev.Room
+	room, refund, err := s.checkAmount(ctx, event)
+	if err != nil {
+		return Order{}, fmt.Errorf("handle webhook for hold %s: %w", event.HoldID, err)
 	}
+	req.Refund = refund
 	return s.confirm(ctx, room, req)
+}
+
+// checkAmount compares a payment webhook's amount and currency with the
+// price of the hold it names, and returns the room of the hold's event.
+// refund is ErrAmountMismatch's code when they differ: the payment must
+// not buy the places. An unknown hold or event is left to Confirm, which
+// reports it.
+func (s *Service) checkAmount(ctx context.Context, paid WebhookEvent) (room, refund string, err error) {
+	eventID, err := ParseHoldID(paid.HoldID)
+	if err != nil {
+		return "", "", err
+	}
+	ev, err := s.Store.Event(ctx, eventID)
+	if errors.Is(err, ErrUnknownEvent) {
+		return "", "", nil
+	}
+	if err != nil {
+		return "", "", err
+	}
+	hold, err := s.Store.GetHold(ctx, paid.HoldID)
+	if errors.Is(err, ErrHoldNotFound) {
+		return ev.Room, "", nil
+	}
+	if err != nil {
+		return "", "", err
+	}
+
+	price := ev.Price(hold.Tickets)
+	if paid.Amount == price && strings.EqualFold(paid.Currency, ev.Currency) {
+		return ev.Room, "", nil
+	}
+	s.logger().Warn("payment amount does not match the hold's price",
+		"hold", hold.ID, "payment", paid.PaymentID,
+		"amount", paid.Amount, "currency", paid.Currency, "price", price, "price_currency", ev.Currency)
+	return ev.Room, ErrorCode(ErrAmountMismatch), nil
 }
 
 // CheckHold returns the visitor's hold. When the hold has expired it also

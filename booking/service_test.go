@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -125,6 +126,55 @@ func TestServiceWebhookUnknownHoldIsLogged(t *testing.T) {
 	}
 }
 
+func TestServiceWebhookChecksTheAmount(t *testing.T) {
+	cases := []struct {
+		name     string
+		amount   func(price int64) int64
+		currency string
+		want     booking.OrderState
+	}{
+		{name: "the price", amount: func(p int64) int64 { return p }, currency: "EUR", want: booking.OrderConfirmed},
+		{name: "the price in lower case", amount: func(p int64) int64 { return p }, currency: "eur", want: booking.OrderConfirmed},
+		{name: "a cent short", amount: func(p int64) int64 { return p - 1 }, currency: "EUR", want: booking.OrderNeedsRefund},
+		{name: "nothing", amount: func(int64) int64 { return 0 }, currency: "EUR", want: booking.OrderNeedsRefund},
+		{name: "another currency", amount: func(p int64) int64 { return p }, currency: "USD", want: booking.OrderNeedsRefund},
+		{name: "no currency", amount: func(p int64) int64 { return p }, currency: "", want: booking.OrderNeedsRefund},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newServiceFixture(t)
+			hold := f.hold(t)
+			price := f.event.Price(hold.Tickets)
+			body, signature := f.webhook(t, booking.WebhookEvent{
+				Type: booking.WebhookEventPaymentSucceeded, PaymentID: "pay_1", HoldID: hold.ID,
+				Amount: tc.amount(price), Currency: tc.currency,
+			})
+
+			order, err := f.service.HandleWebhook(f.ctx, body, signature)
+			if err != nil {
+				t.Fatalf("handle webhook: %v", err)
+			}
+
+			if order.State != tc.want {
+				t.Fatalf("got order state %q (reason %q), want %q", order.State, order.RefundReason, tc.want)
+			}
+			if tc.want == booking.OrderConfirmed {
+				return
+			}
+			if want := booking.ErrorCode(booking.ErrAmountMismatch); order.RefundReason != want {
+				t.Errorf("got refund reason %q, want %q", order.RefundReason, want)
+			}
+			if got := f.holdState(t, hold.ID); got != booking.HoldActive {
+				t.Errorf("got hold state %q, want %q: a wrong payment buys nothing", got, booking.HoldActive)
+			}
+			logs := f.logs.String()
+			if !strings.Contains(logs, "payment amount does not match") || !strings.Contains(logs, fmt.Sprintf("price=%d", price)) {
+				t.Errorf("got logs %q, want the mismatch logged with price %d", logs, price)
+			}
+		})
+	}
+}
+
 func TestServiceWebhookIgnoresOtherTypes(t *testing.T) {
 	f := newServiceFixture(t)
 	hold := f.hold(t)
@@ -225,4 +275,42 @@ func (f *serviceFixture) holdState(t *testing.T, id string) booking.HoldState {
 		t.Fatalf("get hold: %v", err)
 	}
 	return hold.State
+}
+
+// FuzzHandleWebhook signs any body and hands it to the service, which
+// holds one hold. It must not panic, must answer a malformed body with a
+// booking error rather than an internal one, and must confirm the hold
+// only for a payment of its price.
+func FuzzHandleWebhook(f *testing.F) {
+	f.Add([]byte(`{"type":"payment.succeeded","payment_id":"pay_1","hold_id":"HOLD","amount":3500,"currency":"EUR"}`))
+	f.Add([]byte(`{"type":"payment.succeeded","payment_id":"pay_1","hold_id":"HOLD","amount":1,"currency":"eur"}`))
+	f.Add([]byte(`{"type":"payment.succeeded","payment_id":"","hold_id":"HOLD"}`))
+	f.Add([]byte(`{"type":"payment.refunded","hold_id":"HOLD"}`))
+	f.Add([]byte(`{"type":"payment.succeeded","payment_id":"p","hold_id":"h_x_y","amount":-5}`))
+	f.Add([]byte(`[1,2`))
+
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fx := newServiceFixture(t)
+		hold := fx.hold(t)
+		body = bytes.ReplaceAll(body, []byte("HOLD"), []byte(hold.ID))
+		signature := fx.signer.Sign(body, fx.clock.Now())
+
+		order, err := fx.service.HandleWebhook(fx.ctx, body, signature)
+		if err != nil {
+			if code := booking.ErrorCode(err); code == booking.CodeInternal {
+				t.Fatalf("body %q: got internal error %v, want a booking error", body, err)
+			}
+			return
+		}
+		if order.State != booking.OrderConfirmed {
+			return
+		}
+		var paid booking.WebhookEvent
+		if err := json.Unmarshal(body, &paid); err != nil {
+			t.Fatalf("body %q: confirmed an order, but it does not decode: %v", body, err)
+		}
+		if price := fx.event.Price(hold.Tickets); paid.Amount != price || !strings.EqualFold(paid.Currency, fx.event.Currency) {
+			t.Fatalf("body %q: confirmed a payment of %d %s, want only the price %d %s", body, paid.Amount, paid.Currency, price, fx.event.Currency)
+		}
+	})
 }

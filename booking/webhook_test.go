@@ -101,3 +101,41 @@ func TestNewWebhookSignerRejectsShortSecret(t *testing.T) {
 		t.Errorf("got no error for a negative tolerance, want one")
 	}
 }
+
+// FuzzWebhookVerify feeds Verify any header for a fixed body. It must not
+// panic, every failure must wrap ErrInvalidSignature, and a header it
+// accepts must carry the signature of the body at the header's own time.
+func FuzzWebhookVerify(f *testing.F) {
+	signer, err := NewWebhookSigner(testSecret, time.Minute)
+	if err != nil {
+		f.Fatal(err)
+	}
+	body := []byte(`{"type":"payment.succeeded","payment_id":"pay_1","hold_id":"h_demo_abc"}`)
+	now := time.Unix(1_780_000_000, 0)
+	f.Add(signer.Sign(body, now))
+	f.Add(signer.Sign(body, now.Add(-2*time.Minute)))
+	f.Add("t=1780000000,v1=00,v1=" + strings.Repeat("ab", 32))
+	f.Add("t=abc,v1=zz")
+	f.Add(",,=,t=,v1=")
+	f.Add("t=-9223372036854775808,v1=" + strings.Repeat("0", 64))
+
+	f.Fuzz(func(t *testing.T, header string) {
+		err := signer.Verify(body, header, now)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidSignature) {
+				t.Fatalf("header %q: got error %v, want it to wrap %v", header, err, ErrInvalidSignature)
+			}
+			return
+		}
+		timestamp, _, perr := parseSignatureHeader(header)
+		if perr != nil {
+			t.Fatalf("header %q: accepted, but parsing it fails: %v", header, perr)
+		}
+		want := signer.Sign(body, time.Unix(timestamp, 0))
+		_, v1, _ := strings.Cut(want, ",v1=")
+		// Hex digits may come in either case.
+		if !strings.Contains(strings.ToLower(header), "v1="+v1) {
+			t.Fatalf("header %q: accepted without the body's signature %s", header, v1)
+		}
+	})
+}

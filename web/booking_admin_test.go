@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -242,7 +243,8 @@ func TestAdminNeedsRefundOrder(t *testing.T) {
 
 		// The provider confirms the expired hold by webhook after its
 		// place went to someone else.
-		body := []byte(`{"type":"payment.succeeded","payment_id":"pay_late","hold_id":"` + late.HoldID + `"}`)
+		body := []byte(fmt.Sprintf(`{"type":"payment.succeeded","payment_id":"pay_late","hold_id":%q,"amount":%d,"currency":%q}`,
+			late.HoldID, late.Amount, late.Currency))
 		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, ts.URL+"/api/v1/payments/webhook", bytes.NewReader(body))
 		if err != nil {
 			t.Fatalf("build webhook request: %v", err)

@@ -53,12 +53,16 @@ func (s *Store) Confirm(ctx context.Context, req booking.ConfirmRequest) (bookin
 		UpdatedAt: now,
 	}
 
-	switch hold.State {
-	case booking.HoldActive:
+	switch {
+	case req.Refund != "":
+		order.State = booking.OrderNeedsRefund
+		order.RefundReason = req.Refund
+
+	case hold.State == booking.HoldActive:
 		ev.endHold(record, booking.HoldConfirmed, now)
 		ev.sell(record, order.ID)
 
-	case booking.HoldConfirmed:
+	case hold.State == booking.HoldConfirmed:
 		order.State = booking.OrderNeedsRefund
 		order.RefundReason = booking.ErrorCode(booking.ErrAlreadyConfirmed)
 

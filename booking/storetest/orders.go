@@ -50,6 +50,57 @@ func testConfirm(t *testing.T, h *harness) {
 	wantErr(t, err, booking.ErrOrderNotFound)
 }
 
+// testConfirmWithRefund applies a payment that the service found wrong,
+// such as one of the wrong amount: it becomes an order that needs a refund
+// and leaves the hold active, so a right payment can still confirm it.
+func testConfirmWithRefund(t *testing.T, h *harness) {
+	event := h.createEvent(nil)
+	hold := h.hold(event.ID, slotA, "v1", 2)
+	mismatch := booking.ErrorCode(booking.ErrAmountMismatch)
+
+	wrong, err := h.store.Confirm(h.ctx, booking.ConfirmRequest{HoldID: hold.ID, PaymentID: "pay-short", Refund: mismatch})
+	if err != nil {
+		t.Fatalf("confirm with refund %q: %v", mismatch, err)
+	}
+	if wrong.State != booking.OrderNeedsRefund || wrong.RefundReason != mismatch || wrong.PaymentID != "pay-short" {
+		t.Errorf("got order state %q reason %q payment %q, want %q for %q with payment pay-short",
+			wrong.State, wrong.RefundReason, wrong.PaymentID, booking.OrderNeedsRefund, mismatch)
+	}
+	if got := h.getHold(hold.ID); got.State != booking.HoldActive || got.OrderID != "" {
+		t.Errorf("got hold state %q order %q, want %q with no order", got.State, got.OrderID, booking.HoldActive)
+	}
+	h.wantStats(event.ID, slotA, 2, 0)
+
+	again, err := h.store.Confirm(h.ctx, booking.ConfirmRequest{HoldID: hold.ID, PaymentID: "pay-short", Refund: mismatch})
+	if err != nil {
+		t.Fatalf("repeat confirm with refund: %v", err)
+	}
+	if again.ID != wrong.ID {
+		t.Errorf("repeated payment: got order %s, want %s", again.ID, wrong.ID)
+	}
+
+	right := h.confirm(hold.ID, "pay-right")
+	if right.State != booking.OrderConfirmed {
+		t.Errorf("right payment: got state %q, want %q", right.State, booking.OrderConfirmed)
+	}
+	h.wantStats(event.ID, slotA, 0, 2)
+	if refunds := h.orders(event.ID, booking.OrderNeedsRefund); len(refunds) != 1 || refunds[0].ID != wrong.ID {
+		t.Errorf("got needs_refund orders %v, want only %s", orderIDs(refunds), wrong.ID)
+	}
+
+	refunded, err := h.store.CancelOrder(h.ctx, wrong.ID)
+	if err != nil {
+		t.Fatalf("cancel the refunded order: %v", err)
+	}
+	if refunded.State != booking.OrderCancelled {
+		t.Errorf("cancelled refund: got state %q, want %q", refunded.State, booking.OrderCancelled)
+	}
+	h.wantStats(event.ID, slotA, 0, 2)
+
+	_, err = h.store.Confirm(h.ctx, booking.ConfirmRequest{HoldID: hold.ID, PaymentID: "pay-odd", Refund: "no_such_code"})
+	wantErr(t, err, booking.ErrInvalidRequest)
+}
+
 func testConfirmDuplicate(t *testing.T, h *harness) {
 	event := h.createEvent(nil)
 	hold := h.hold(event.ID, slotA, "v1", 2)

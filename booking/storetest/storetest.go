@@ -104,6 +104,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"confirm late with places taken", testConfirmLateTaken},
 		{"confirm late over visitor limit", testConfirmLateOverLimit},
 		{"confirm unknown hold", testConfirmUnknownHold},
+		{"confirm with a refund reason", testConfirmWithRefund},
 		{"cancel order returns places", testCancelOrder},
 		{"cancel order needing refund", testCancelNeedsRefund},
 		{"list orders by state", testListOrders},

@@ -4,7 +4,8 @@
 -- released becomes a confirmed order only if its slot has not started, the
 -- visitor's ticket limit allows it and its places are free. Otherwise, and
 -- for a hold already confirmed by another payment, the order is stored as
--- needs_refund with the error code of the cause as its reason.
+-- needs_refund with the error code of the cause as its reason. So is a
+-- payment that came with a refund reason, and its hold is left as it is.
 --
 -- KEYS: the event keys (lib.lua). Reads event, slots and capacity. Writes
 -- sold, held, holds, expiry, purge, orders, the order state sets, payments
@@ -12,11 +13,13 @@
 -- ARGV[1]: hold id.
 -- ARGV[2]: payment id.
 -- ARGV[3]: new order id, used unless the payment was applied before.
+-- ARGV[4]: refund reason, an error code, or "" to confirm.
 -- Returns {"ok", order JSON}, or {"hold_not_found", detail}.
 
 local hold_id = ARGV[1]
 local payment_id = ARGV[2]
 local order_id = ARGV[3]
+local refund = ARGV[4] or ''
 
 local now = now_ms()
 local ev = load_event()
@@ -68,7 +71,10 @@ local function late_confirm_error()
 end
 
 local sell = false
-if h.state == 'active' then
+if refund ~= '' then
+  order.state = 'needs_refund'
+  order.reason = refund
+elseif h.state == 'active' then
   end_hold(h, 'confirmed', now)
   sell = true
 elseif h.state == 'confirmed' then
