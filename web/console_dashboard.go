@@ -97,7 +97,7 @@ func (s *Server) liveView(ctx context.Context, room string) (views.DashboardLive
 		Message:        settings.Message,
 	}
 	if !settings.OpensAt.IsZero() {
-		v.OpensAt = settings.OpensAt.UTC().Format("2006-01-02 15:04:05 MST")
+		v.OpensAt = settings.OpensAt.In(s.roomLocation(ctx, settings)).Format("2006-01-02 15:04:05 MST")
 	}
 
 	samples := s.history.samples(room)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"math"
 	"net/http"
@@ -96,7 +97,7 @@ func (s *Server) waitPage(c *fiber.Ctx) error {
 		s.setTicket(c, *st.Ticket)
 	}
 
-	view := s.waitView(room, *ticket, st)
+	view := s.waitView(c.UserContext(), room, *ticket, st)
 	if st.State == waitroom.StateAdmitted && st.Settings.Event != "" {
 		if _, err := s.setAdmission(c, room, ticket.Visitor, st); err != nil {
 			return err
@@ -116,7 +117,7 @@ func (s *Server) setAdmission(c *fiber.Ctx, room, visitor string, st waitroom.St
 	return token, nil
 }
 
-func (s *Server) waitView(room string, t waitroom.Ticket, st waitroom.Status) views.Wait {
+func (s *Server) waitView(ctx context.Context, room string, t waitroom.Ticket, st waitroom.Status) views.Wait {
 	w := views.Wait{
 		Room:           room,
 		Title:          st.Settings.Title,
@@ -128,7 +129,6 @@ func (s *Server) waitView(room string, t waitroom.Ticket, st waitroom.Status) vi
 		Exact:          st.Exact,
 		Progress:       progress(st),
 		RefreshSeconds: int(st.Refresh / time.Second),
-		OpensAt:        st.Settings.OpensAt,
 		Prequeue:       st.Prequeue,
 		Degraded:       st.Degraded,
 		StatusURL:      "/api/v1/rooms/" + room + "/status",
@@ -138,6 +138,7 @@ func (s *Server) waitView(room string, t waitroom.Ticket, st waitroom.Status) vi
 	}
 	if st.RoomState == waitroom.RoomScheduled {
 		w.OpensInText = views.Duration(st.Settings.OpensAt.Sub(st.Now))
+		w.OpensAt = st.Settings.OpensAt.In(s.roomLocation(ctx, st.Settings))
 	}
 	if st.State == waitroom.StateAdmitted {
 		w.MinutesLeft = int(math.Ceil(st.Deadline.Sub(st.Now).Minutes()))
@@ -151,6 +152,21 @@ func (s *Server) waitView(room string, t waitroom.Ticket, st waitroom.Status) vi
 		w.PlacesShort = !st.Places.Enough
 	}
 	return w
+}
+
+// roomLocation returns the time zone of the event that the room guards, in
+// which its visitors book and so read its opening time. It is UTC when the
+// room guards no event or the event cannot be read.
+func (s *Server) roomLocation(ctx context.Context, settings waitroom.Settings) *time.Location {
+	if settings.Event == "" || s.opts.Booking == nil {
+		return time.UTC
+	}
+	info, err := s.bookingEvent(ctx, settings.Event)
+	if err != nil {
+		s.log.Debug("room times shown in UTC: its event cannot be read", "room", settings.ID, "event", settings.Event, "err", err)
+		return time.UTC
+	}
+	return info.loc
 }
 
 // progress estimates how far through the line a visitor is, from 0 to 100:

@@ -443,6 +443,42 @@ func TestJoinAPIContractFields(t *testing.T) {
 	})
 }
 
+// TestOpeningTimeInEventZone checks that the waiting page and the
+// organizer's dashboard show a scheduled room's opening time in the zone
+// of the event it guards, where visitors book, and in UTC without one.
+func TestOpeningTimeInEventZone(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st openedStore) {
+		opens := time.Date(2031, 1, 15, 8, 30, 0, 0, time.UTC)
+		seedRoom(t, st.store, waitroom.Settings{ID: "museum", Title: "Museum", Event: "expo", OpensAt: opens})
+		seedRoom(t, st.store, waitroom.Settings{ID: "hall", Title: "Hall", OpensAt: opens})
+		event, slots := testEvent(t, "expo", "museum", 10)
+		createEvent(t, st.booking, event, slots)
+		ts := startServer(t, st.store, serverOptions{noLoop: true, booking: st.booking})
+		admin := ts.signIn(t)
+
+		cases := []struct {
+			room, wait, dashboard string
+		}{
+			{room: "museum", wait: "09:30 CET, 15 Jan 2031", dashboard: "2031-01-15 09:30:00 CET"},
+			{room: "hall", wait: "08:30 UTC, 15 Jan 2031", dashboard: "2031-01-15 08:30:00 UTC"},
+		}
+		for _, tc := range cases {
+			client := browserClient(t)
+			if _, res := ts.join(t, client, tc.room, ""); res.status != http.StatusCreated {
+				t.Fatalf("%s: join before opening: got status %d, want 201:\n%s", tc.room, res.status, res.body)
+			}
+			page := ts.get(t, client, "/r/"+tc.room+"/wait")
+			if want := `>` + tc.wait + `</time>`; !strings.Contains(string(page.body), want) {
+				t.Errorf("%s: wait page: got\n%s\nwant the opening time %q", tc.room, page.body, tc.wait)
+			}
+			dashboard := ts.get(t, admin.client, "/admin/rooms/"+tc.room)
+			if want := `id="opens-at">` + tc.dashboard + `<`; !strings.Contains(string(dashboard.body), want) {
+				t.Errorf("%s: dashboard: got\n%s\nwant the opening time %q", tc.room, dashboard.body, tc.dashboard)
+			}
+		}
+	})
+}
+
 func TestPrequeueTicketReissuedAtOpening(t *testing.T) {
 	forEachStore(t, func(t *testing.T, st openedStore) {
 		seedRoom(t, st.store, waitroom.Settings{ID: "museum", Event: "expo", OpensAt: time.Now().Add(time.Hour)})
