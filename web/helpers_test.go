@@ -69,9 +69,12 @@ type serverOptions struct {
 	booking booking.Store
 	// rehearsal sets Options.Rehearsal; pass it as booking too.
 	rehearsal *booking.RehearsalStore
-	// secureCookies and proxyHeader set the options of the same names.
-	secureCookies bool
-	proxyHeader   string
+	// secureCookies, proxyHeader, trustedProxies and joinsPerMinute set
+	// the options of the same names.
+	secureCookies  bool
+	proxyHeader    string
+	trustedProxies []string
+	joinsPerMinute float64
 }
 
 func testLogger() *slog.Logger {
@@ -110,16 +113,18 @@ func startServer(t testing.TB, store waitroom.Store, opts serverOptions) *testSe
 		}
 	}
 	srv := web.New(web.Options{
-		Edge:          edge,
-		AdminToken:    testAdminToken,
-		Log:           log,
-		Metrics:       metrics,
-		Ready:         opts.ready,
-		Booking:       ts.Booking,
-		AdminAccounts: map[string][]byte{testAdminUser: testAdminHash()},
-		SecureCookies: opts.secureCookies,
-		ProxyHeader:   opts.proxyHeader,
-		Rehearsal:     opts.rehearsal,
+		Edge:                edge,
+		AdminToken:          testAdminToken,
+		Log:                 log,
+		Metrics:             metrics,
+		Ready:               opts.ready,
+		Booking:             ts.Booking,
+		AdminAccounts:       map[string][]byte{testAdminUser: testAdminHash()},
+		SecureCookies:       opts.secureCookies,
+		ProxyHeader:         opts.proxyHeader,
+		TrustedProxies:      opts.trustedProxies,
+		JoinsPerMinutePerIP: opts.joinsPerMinute,
+		Rehearsal:           opts.rehearsal,
 	})
 	ts.Server = srv
 

@@ -39,8 +39,12 @@ type Options struct {
 	// the limit off.
 	JoinsPerMinutePerIP float64
 	// ProxyHeader names the header with the client address when Foyer runs
-	// behind a reverse proxy, for example X-Forwarded-For.
+	// behind a reverse proxy, for example X-Real-IP.
 	ProxyHeader string
+	// TrustedProxies are the addresses or CIDR ranges of the proxies whose
+	// ProxyHeader is believed; other clients are known by the address they
+	// connect from. Empty believes the header from every client.
+	TrustedProxies []string
 	// Ready reports whether the stores can be reached, for /readyz.
 	Ready func(ctx context.Context) error
 	// Booking serves the booking pages under /e/{event} and the booking
@@ -94,15 +98,17 @@ func New(opts Options) *Server {
 	}
 
 	s.app = fiber.New(fiber.Config{
-		AppName:               "foyer",
-		DisableStartupMessage: true,
-		ErrorHandler:          s.handleError,
-		BodyLimit:             64 << 10,
-		ReadBufferSize:        8 << 10,
-		ReadTimeout:           15 * time.Second,
-		WriteTimeout:          15 * time.Second,
-		IdleTimeout:           75 * time.Second,
-		ProxyHeader:           opts.ProxyHeader,
+		AppName:                 "foyer",
+		DisableStartupMessage:   true,
+		ErrorHandler:            s.handleError,
+		BodyLimit:               64 << 10,
+		ReadBufferSize:          8 << 10,
+		ReadTimeout:             15 * time.Second,
+		WriteTimeout:            15 * time.Second,
+		IdleTimeout:             75 * time.Second,
+		ProxyHeader:             opts.ProxyHeader,
+		EnableTrustedProxyCheck: len(opts.TrustedProxies) > 0,
+		TrustedProxies:          opts.TrustedProxies,
 	})
 	s.history = newRoomHistory()
 	if s.consoleEnabled() {

@@ -479,6 +479,45 @@ func TestOpeningTimeInEventZone(t *testing.T) {
 	})
 }
 
+// TestProxyHeaderOnlyFromTrustedProxies joins from this test's address,
+// 127.0.0.1, with the proxy header naming two clients, under a join limit
+// of one a minute per address. The header counts only when 127.0.0.1 is
+// among the trusted proxies or none are listed.
+func TestProxyHeaderOnlyFromTrustedProxies(t *testing.T) {
+	cases := []struct {
+		name    string
+		trusted []string
+		// second is the status of the join that names the second client.
+		second int
+	}{
+		{name: "from a trusted proxy", trusted: []string{"10.0.0.0/8", "127.0.0.1"}, second: http.StatusCreated},
+		{name: "from an address that is no proxy", trusted: []string{"10.0.0.0/8"}, second: http.StatusTooManyRequests},
+		{name: "with no proxies listed", second: http.StatusCreated},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			store := memstore.New(nil)
+			seedRoom(t, store, waitroom.Settings{ID: "museum", Title: "Museum"})
+			ts := startServer(t, store, serverOptions{noLoop: true, proxyHeader: "X-Real-IP", trustedProxies: tc.trusted, joinsPerMinute: 1})
+			join := func(client string) int {
+				req := newRequest(t, http.MethodPost, ts.URL+"/api/v1/rooms/museum/join", nil)
+				req.Header.Set("X-Real-IP", client)
+				return send(t, nil, req).status
+			}
+
+			if got := join("192.0.2.1"); got != http.StatusCreated {
+				t.Fatalf("first client: got status %d, want 201", got)
+			}
+			if got := join("198.51.100.7"); got != tc.second {
+				t.Errorf("second client: got status %d, want %d", got, tc.second)
+			}
+			if got := join("192.0.2.1"); got != http.StatusTooManyRequests {
+				t.Errorf("first client again: got status %d, want 429 from the limit of one a minute", got)
+			}
+		})
+	}
+}
+
 func TestPrequeueTicketReissuedAtOpening(t *testing.T) {
 	forEachStore(t, func(t *testing.T, st openedStore) {
 		seedRoom(t, st.store, waitroom.Settings{ID: "museum", Event: "expo", OpensAt: time.Now().Add(time.Hour)})

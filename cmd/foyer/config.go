@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -57,6 +58,10 @@ type Config struct {
 	JoinsPerMinutePerIP float64 `yaml:"joins_per_minute_per_ip"`
 	// ProxyHeader is the header holding the client address behind a proxy.
 	ProxyHeader string `yaml:"proxy_header"`
+	// TrustedProxies are the addresses or CIDR ranges of the proxies whose
+	// ProxyHeader is believed. A request from any other address is known
+	// by its connection's address. Empty believes the header from anyone.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 	// WebhookSecret signs payment webhooks (HMAC-SHA256), at least 32
 	// characters; empty makes a temporary one. Prefer FOYER_WEBHOOK_SECRET.
 	WebhookSecret string `yaml:"webhook_secret"`
@@ -180,6 +185,14 @@ func ApplyEnv(cfg Config, getenv func(string) string) (Config, error) {
 			*field = v
 		}
 	}
+	if v := getenv("FOYER_TRUSTED_PROXIES"); v != "" {
+		cfg.TrustedProxies = nil
+		for part := range strings.SplitSeq(v, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				cfg.TrustedProxies = append(cfg.TrustedProxies, part)
+			}
+		}
+	}
 	if v := getenv("FOYER_JOINS_PER_MINUTE_PER_IP"); v != "" {
 		n, err := strconv.ParseFloat(v, 64)
 		if err != nil {
@@ -258,6 +271,15 @@ func (c Config) Validate() error {
 		return fmt.Errorf("rehearsal_max_wait %s is invalid: use a duration from 0 (until the request's deadline) to 1m", c.RehearsalMaxWait)
 	case c.AdminToken != "" && len(c.AdminToken) < 16:
 		return fmt.Errorf("admin token is %d characters long: use at least 16 random characters", len(c.AdminToken))
+	}
+
+	for i, proxy := range c.TrustedProxies {
+		if !validProxyAddress(proxy) {
+			return fmt.Errorf("trusted_proxies[%d] %q is invalid: use an IP address such as 10.0.0.5 or a CIDR range such as 10.0.0.0/8", i, proxy)
+		}
+	}
+	if len(c.TrustedProxies) > 0 && c.ProxyHeader == "" {
+		return fmt.Errorf("trusted_proxies is set but proxy_header is not: name the header those proxies set, such as X-Real-IP")
 	}
 
 	if c.WebhookSecret != "" && len(c.WebhookSecret) < 32 {
@@ -383,4 +405,13 @@ func redactURL(raw string) string {
 		u.User = url.UserPassword(u.User.Username(), "xxxxx")
 	}
 	return strings.Replace(u.String(), "xxxxx", "***", 1)
+}
+
+// validProxyAddress reports whether s is an IP address or a CIDR range.
+func validProxyAddress(s string) bool {
+	if _, err := netip.ParsePrefix(s); err == nil {
+		return true
+	}
+	_, err := netip.ParseAddr(s)
+	return err == nil
 }

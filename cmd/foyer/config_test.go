@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -150,6 +151,19 @@ func TestConfigValidateRejects(t *testing.T) {
 			name:   "shutdown_timeout too short",
 			change: func(c *Config) { c.ShutdownTimeout = 500 * time.Millisecond },
 			want:   []string{"shutdown_timeout", "500ms", "1s to 10m"},
+		},
+		{
+			name: "trusted_proxies with a host name",
+			change: func(c *Config) {
+				c.ProxyHeader = "X-Real-IP"
+				c.TrustedProxies = []string{"10.0.0.0/8", "proxy.internal"}
+			},
+			want: []string{"trusted_proxies[1]", `"proxy.internal"`, "IP address", "CIDR range"},
+		},
+		{
+			name:   "trusted_proxies without proxy_header",
+			change: func(c *Config) { c.TrustedProxies = []string{"10.0.0.5"} },
+			want:   []string{"trusted_proxies", "proxy_header is not", "X-Real-IP"},
 		},
 		{
 			name:   "joins_per_minute_per_ip negative",
@@ -377,6 +391,7 @@ func TestApplyEnvSetsFields(t *testing.T) {
 		"FOYER_LOG_LEVEL":               "warn",
 		"FOYER_LOG_FORMAT":              "text",
 		"FOYER_PROXY_HEADER":            "X-Real-IP",
+		"FOYER_TRUSTED_PROXIES":         "10.0.0.0/8, ::1,",
 		"FOYER_JOINS_PER_MINUTE_PER_IP": "12.5",
 		"FOYER_SECURE_COOKIES":          "true",
 		"FOYER_REHEARSAL_CONCURRENCY":   "8",
@@ -401,6 +416,7 @@ func TestApplyEnvSetsFields(t *testing.T) {
 		{"LogLevel", got.LogLevel, "warn"},
 		{"LogFormat", got.LogFormat, "text"},
 		{"ProxyHeader", got.ProxyHeader, "X-Real-IP"},
+		{"TrustedProxies", fmt.Sprint(got.TrustedProxies), "[10.0.0.0/8 ::1]"},
 		{"JoinsPerMinutePerIP", got.JoinsPerMinutePerIP, 12.5},
 		{"SecureCookies", got.SecureCookies, true},
 		{"RehearsalConcurrency", got.RehearsalConcurrency, 8},

@@ -241,6 +241,37 @@ func TestServeStopsOnSIGTERM(t *testing.T) {
 	}
 }
 
+// TestServeWarnsOfAnUnguardedProxyHeader starts an edge that reads the
+// client address from a header, once without trusted proxies and once
+// with them, and checks that only the first warns.
+func TestServeWarnsOfAnUnguardedProxyHeader(t *testing.T) {
+	const warning = "list the proxies in trusted_proxies"
+	cases := []struct {
+		name   string
+		config string
+		warns  bool
+	}{
+		{name: "header from anyone", config: "proxy_header: X-Real-IP\n", warns: true},
+		{name: "header from listed proxies", config: "proxy_header: X-Real-IP\ntrusted_proxies: [127.0.0.1, 10.0.0.0/8]\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "foyer.yaml")
+			if err := os.WriteFile(path, []byte(tc.config), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			addr := fmt.Sprintf("127.0.0.1:%d", redistest.FreePort(t))
+			p := startFoyer(t, "serve", "--config", path, "--listen", addr)
+			p.waitHealthy(t, "http://"+addr)
+			p.stop(t)
+
+			if got := strings.Contains(p.output.String(), warning); got != tc.warns {
+				t.Errorf("got output:\n%s\nwant the warning %q: %v", p.output.String(), warning, tc.warns)
+			}
+		})
+	}
+}
+
 func TestServeWithRedis(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{TCP: true})
 	addr := fmt.Sprintf("127.0.0.1:%d", redistest.FreePort(t))

@@ -276,6 +276,9 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	}
 	edge := waitroom.NewEdge(st.rooms, keys, edgeConfig, log, metrics)
 	metrics.WatchEdge(edge)
+	if cfg.ProxyHeader != "" && len(cfg.TrustedProxies) == 0 {
+		log.Warn("the client address is taken from the proxy header of any request, so a client that reaches this edge directly can set its own; list the proxies in trusted_proxies", "proxy_header", cfg.ProxyHeader)
+	}
 	server := web.New(web.Options{
 		Rehearsal:           rehearsal,
 		Edge:                edge,
@@ -285,6 +288,7 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 		SecureCookies:       cfg.SecureCookies,
 		JoinsPerMinutePerIP: cfg.JoinsPerMinutePerIP,
 		ProxyHeader:         cfg.ProxyHeader,
+		TrustedProxies:      cfg.TrustedProxies,
 		Ready:               st.ready,
 		Booking:             bookingService,
 		AdminAccounts:       accounts,
