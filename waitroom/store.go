@@ -211,6 +211,29 @@ type Store interface {
 	// the most recently appended first. It returns ErrRoomNotFound for an
 	// unknown room.
 	Decisions(ctx context.Context, room string, limit int) ([]Decision, error)
+
+	// RevokeSession records that the organizer session id ended at
+	// logout, so that every edge sharing the store refuses copies of its
+	// cookie. The record lasts until expires, when the session would have
+	// ended anyway; an expiry that has passed records nothing. The id must
+	// be 1 to MaxSessionIDLength bytes.
+	RevokeSession(ctx context.Context, id string, expires time.Time) error
+	// SessionRevoked reports whether RevokeSession recorded id and its
+	// expiry has not passed.
+	SessionRevoked(ctx context.Context, id string) (bool, error)
+}
+
+// MaxSessionIDLength bounds the organizer session ids that RevokeSession
+// takes.
+const MaxSessionIDLength = 128
+
+// ValidateSessionID checks an organizer session id for RevokeSession and
+// SessionRevoked.
+func ValidateSessionID(id string) error {
+	if id == "" || len(id) > MaxSessionIDLength {
+		return fmt.Errorf("session id of %d bytes is invalid: use 1 to %d bytes", len(id), MaxSessionIDLength)
+	}
+	return nil
 }
 
 // MaxDecisions is how many controller decisions a store keeps per room:

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -127,7 +128,8 @@ func (s *Server) encodeAdminSession(session adminSession) string {
 
 // decodeAdminSession verifies a session cookie. It rejects a value that is
 // malformed, signed by an unknown key or for an unknown account, expired at
-// now, or ended by logout on this edge.
+// now, or ended by logout on this edge. readAdminSession also reads the
+// store's record of logouts on other edges.
 func (s *Server) decodeAdminSession(value string, now time.Time) (adminSession, bool) {
 	kid, rest, ok1 := strings.Cut(value, ".")
 	payload, encodedMAC, ok2 := strings.Cut(rest, ".")
@@ -175,13 +177,39 @@ func adminSessionMAC(key []byte, payload string, passwordHash []byte) []byte {
 	return h.Sum(nil)
 }
 
-// readAdminSession returns the request's valid admin session, if any.
+// readAdminSession returns the request's valid admin session, if any. A
+// session that signed out on another edge is found in the store and then
+// remembered on this one. When the store cannot be read, the session is
+// let through and a warning logged: a store that is down should not also
+// lock organizers out of the console that shows it.
 func (s *Server) readAdminSession(c *fiber.Ctx) (adminSession, bool) {
 	value := c.Cookies(adminCookie)
 	if value == "" || !s.consoleEnabled() {
 		return adminSession{}, false
 	}
-	return s.decodeAdminSession(value, time.Now())
+	now := time.Now()
+	session, ok := s.decodeAdminSession(value, now)
+	if !ok {
+		return adminSession{}, false
+	}
+	if s.signedOutElsewhere(c.UserContext(), session, now) {
+		return adminSession{}, false
+	}
+	return session, true
+}
+
+// signedOutElsewhere reports whether the store records that session was
+// signed out, on any edge, and then remembers it on this edge too.
+func (s *Server) signedOutElsewhere(ctx context.Context, session adminSession, now time.Time) bool {
+	revoked, err := s.edge.Store().SessionRevoked(ctx, session.ID)
+	if err != nil {
+		s.log.Warn("could not check whether the organizer session was signed out on another edge; letting it through", "actor", session.User, "err", err)
+		return false
+	}
+	if revoked {
+		s.auth.revoke(session, now)
+	}
+	return revoked
 }
 
 // setConsoleCookie sets a console cookie: HttpOnly, SameSite=Strict, and
@@ -351,15 +379,16 @@ func (s *Server) checkPassword(user, password string) bool {
 	return known && err == nil
 }
 
-// logout handles POST /admin/logout. The session ends on this edge at once
-// and in the browser, which drops the cookie.
-//
-// NOTE: sessions are signed cookies rather than store records, so another
-// edge accepts a copy of the cookie taken before logout until the session
-// expires, at most adminSessionLifetime after sign-in.
+// logout handles POST /admin/logout. The session ends on this edge at once,
+// on the others through the store, and in the browser, which drops the
+// cookie. If the store cannot record it, other edges accept a copy of the
+// cookie until the session expires, and the failure is logged.
 func (s *Server) logout(c *fiber.Ctx) error {
 	session := currentAdmin(c)
 	s.auth.revoke(session, time.Now())
+	if err := s.edge.Store().RevokeSession(c.UserContext(), session.ID, session.Expires); err != nil {
+		s.log.Error("could not record the sign-out in the store; other edges accept copies of this session's cookie until it expires", "actor", session.User, "expires", session.Expires, "err", err)
+	}
 	s.setConsoleCookie(c, adminCookie, "", time.Unix(0, 0))
 	s.log.Info("admin signed out", "actor", session.User, "ip", c.IP())
 	return c.Redirect("/admin/login", http.StatusSeeOther)

@@ -72,7 +72,7 @@ func (s *Server) streamDashboard(w *bufio.Writer, conn net.Conn, room string, se
 			return
 		}
 		now := time.Now()
-		if !now.Before(session.Expires) || s.auth.isRevoked(session.ID) {
+		if !now.Before(session.Expires) || s.auth.isRevoked(session.ID) || s.streamSignedOut(session, now) {
 			w.WriteString("event: signed-out\ndata: \n\n")
 			_ = w.Flush()
 			return
@@ -131,4 +131,12 @@ func writeEvent(w *bufio.Writer, name, data string) {
 		w.WriteString("\n")
 	}
 	w.WriteString("\n")
+}
+
+// streamSignedOut reads from the store whether a stream's session was signed out
+// on another edge, within streamEvery.
+func (s *Server) streamSignedOut(session adminSession, now time.Time) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), streamEvery)
+	defer cancel()
+	return s.signedOutElsewhere(ctx, session, now)
 }

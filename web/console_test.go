@@ -135,6 +135,71 @@ func TestConsoleSignInAndOut(t *testing.T) {
 	}
 }
 
+// TestConsoleSignOutEndsSessionOnEveryEdge signs in and out on one edge.
+// A copy of the session's cookie, taken before, must then no longer open
+// the console, the admin API or a dashboard stream on a second edge that
+// shares the store and keys.
+func TestConsoleSignOutEndsSessionOnEveryEdge(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st openedStore) {
+		seedRoom(t, st.store, waitroom.Settings{ID: "museum", Title: "Museum", RatePerMinute: 60, Burst: 5})
+		keys := waitroom.TemporaryKeys(time.Now())
+		first := startServer(t, st.store, serverOptions{noLoop: true, keys: &keys})
+		second := startServer(t, st.store, serverOptions{noLoop: true, keys: &keys})
+		admin := first.signIn(t)
+
+		firstURL, err := url.Parse(first.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var session *http.Cookie
+		for _, c := range admin.client.Jar.Cookies(firstURL) {
+			if c.Name == "foyer_admin" {
+				session = c
+			}
+		}
+		if session == nil {
+			t.Fatalf("no foyer_admin cookie after sign-in on the first edge")
+		}
+		withCopy := func(path string) reply {
+			req := newRequest(t, http.MethodGet, second.URL+path, nil)
+			req.AddCookie(&http.Cookie{Name: session.Name, Value: session.Value})
+			return send(t, nil, req)
+		}
+		if res := withCopy("/admin"); res.status != http.StatusOK {
+			t.Fatalf("GET /admin on the second edge with the copy before sign-out: got status %d, want 200", res.status)
+		}
+		copyClient := browserClient(t)
+		secondURL, err := url.Parse(second.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		copyClient.Jar.SetCookies(secondURL, []*http.Cookie{{Name: session.Name, Value: session.Value, Path: "/"}})
+		stream := second.openStream(t, copyClient, "museum")
+		stream.waitFor(t, `id="waiting"`, 5*time.Second)
+
+		page := first.get(t, admin.client, "/admin")
+		if res := first.postForm(t, admin.client, "/admin/logout", url.Values{"csrf": {csrfField(t, page)}}); res.status != http.StatusSeeOther {
+			t.Fatalf("sign out on the first edge: got status %d, want 303", res.status)
+		}
+
+		for _, path := range []string{"/admin", "/api/v1/admin/rooms/museum"} {
+			if res := withCopy(path); res.status == http.StatusOK {
+				t.Errorf("GET %s on the second edge with the signed-out session's copy: got 200, want it rejected", path)
+			}
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			e, ok := stream.next(time.Until(deadline))
+			if !ok {
+				t.Fatalf("the second edge's stream ended or stalled without a signed-out event")
+			}
+			if e.name == "signed-out" {
+				break
+			}
+		}
+	})
+}
+
 // sessionCookie returns the foyer_admin cookie that a response sets.
 func sessionCookie(t testing.TB, res reply) *http.Cookie {
 	t.Helper()

@@ -24,6 +24,8 @@ type Store struct {
 
 	mu    sync.Mutex
 	rooms map[string]*room
+	// revoked maps the organizer sessions ended at logout to their expiry.
+	revoked map[string]time.Time
 }
 
 // New returns an empty store that reads the time from now, or from
@@ -32,7 +34,7 @@ func New(now func() time.Time) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{now: now, rooms: make(map[string]*room)}
+	return &Store{now: now, rooms: make(map[string]*room), revoked: make(map[string]time.Time)}
 }
 
 type queued struct {

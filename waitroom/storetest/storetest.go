@@ -99,6 +99,8 @@ func Run(t *testing.T, h Harness) {
 		{"DecisionsCapped", testDecisionsCapped},
 		{"DecisionsConcurrent", testDecisionsConcurrent},
 		{"ResetClearsDecisions", testResetClearsDecisions},
+		{"RevokedSessionUntilExpiry", testRevokedSessionUntilExpiry},
+		{"RevokeSessionsConcurrent", testRevokeSessionsConcurrent},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
