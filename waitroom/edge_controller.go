@@ -2,6 +2,7 @@ package waitroom
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -40,6 +41,9 @@ type controllerCache struct {
 	// store's clock. They stand in, marked stale, when the source fails.
 	lastSignals   Signals
 	lastSignalsAt time.Time
+	// inventoryAt is when this edge last read the places of a room in
+	// mode fixed, on the store's clock.
+	inventoryAt time.Time
 }
 
 // control runs the room's admission controller for one tick. Every edge
@@ -68,7 +72,11 @@ func (e *Edge) control(ctx context.Context, room string, c *roomCache) {
 	cfg := rc.Config.WithDefaults()
 	now := snap.Now
 	ctl.trackAdmissions(snap, cfg.Period)
-	if snap.Settings.Mode != ModeAuto || snap.State() != RoomOpen {
+	if snap.State() != RoomOpen {
+		return
+	}
+	if snap.Settings.Mode != ModeAuto {
+		e.watchInventory(ctx, room, c, rc, cfg, snap)
 		return
 	}
 	if ctl.known && now.Before(ctl.state.LastDecision.Add(cfg.Period)) {
@@ -122,6 +130,53 @@ func (e *Edge) decide(ctx context.Context, room string, c *roomCache, rc RoomCon
 
 	e.applyDecision(ctx, room, c, d)
 }
+
+// watchInventory serves a room in mode fixed, whose rate the organizer
+// sets. Once a period it reads the free places for the places line of the
+// waiting page. When the free and held places together cannot serve one
+// more order, it marks the room sold out, as the controller's inventory
+// rule does in mode auto. Waiting visitors then learn it on their next poll
+// instead of waiting to be admitted to nothing. Every edge reads, so losing
+// one changes nothing. The caller holds c.controller.mu.
+func (e *Edge) watchInventory(ctx context.Context, room string, c *roomCache, rc RoomController, cfg ControllerConfig, snap Snapshot) {
+	ctl := &c.controller
+	now := snap.Now
+	if !ctl.inventoryAt.IsZero() && now.Before(ctl.inventoryAt.Add(cfg.Period)) {
+		return
+	}
+	ctl.inventoryAt = now
+
+	sig, err := rc.Signals.Signals(ctx, now)
+	if err != nil {
+		e.log.Warn("reading the places of a room in mode fixed failed", "room", room, "err", err)
+		return
+	}
+	e.notePlaces(room, sig, now)
+	if reason, stop := cfg.inventoryRule(sig); !stop || reason != ReasonSoldOut {
+		return
+	}
+
+	e.log.Info("room sold out: its free and held places cannot serve another order", "room", room,
+		"free", sig.RemainingPlaces, "held", sig.HeldPlaces, "most_free_or_held_in_slot", sig.MostFreeOrHeldInSlot)
+	// The visitors waiting should learn it even when ctx ends meanwhile.
+	ctx = context.WithoutCancel(ctx)
+	if _, err := e.store.UpdateRoom(ctx, room, Patch{SoldOut: new(true)}); err != nil {
+		e.log.Error("marking the sold-out room sold out failed", "room", room, "err", err)
+		return
+	}
+	entry := AuditEntry{Actor: InventoryActor, Action: "sold_out",
+		Detail: fmt.Sprintf("no slot has room for another order: %d places free and %d held in all", sig.RemainingPlaces, sig.HeldPlaces)}
+	if err := e.store.AppendAudit(ctx, room, entry); err != nil {
+		e.log.Warn("recording the sold-out room in its audit log failed", "room", room, "err", err)
+	}
+	if _, err := e.refreshSnapshot(ctx, room, c); err != nil {
+		e.log.Warn("snapshot refresh failed", "room", room, "err", err)
+	}
+}
+
+// InventoryActor is the audit log's actor for changes that the edges make
+// from the booking inventory, such as marking a room sold out.
+const InventoryActor = "inventory"
 
 // applyDecision sets the room's rate, marks the room sold out when the
 // decision's reason is ReasonSoldOut, and adds the decision to the room's

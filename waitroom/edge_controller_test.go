@@ -355,6 +355,117 @@ func TestControllerSoldOut(t *testing.T) {
 	}
 }
 
+// TestFixedModeSoldOutFromInventory runs two edges on a room in mode
+// fixed, ticking at once, after the booking inventory ran out. The room
+// becomes sold out, waiting visitors see it on their next poll, nobody
+// else is admitted, the organizer's rate stays and the audit log says why.
+func TestFixedModeSoldOutFromInventory(t *testing.T) {
+	for _, b := range controllerBackends {
+		t.Run(b.name, func(t *testing.T) {
+			store, advance := b.open(t)
+			s := waitroom.Settings{ID: "museum", RatePerMinute: 90, Burst: 2, MaxActive: 100000, Mode: waitroom.ModeFixed}
+			if _, err := store.SeedRoom(t.Context(), s); err != nil {
+				t.Fatalf("SeedRoom: %v", err)
+			}
+			src := &fakeSignals{sig: healthySignals()}
+			recorder := &decisionRecorder{}
+			keys := waitroom.TemporaryKeys(time.Now())
+			edges := []*waitroom.Edge{
+				newControllerEdge(t, store, keys, src, recorder),
+				newControllerEdge(t, store, keys, src, recorder),
+			}
+			tickets := joinVisitors(t, edges[0], 10)
+			tickBoth := func() {
+				var wg sync.WaitGroup
+				for _, edge := range edges {
+					wg.Go(func() {
+						if _, err := edge.Tick(t.Context(), "museum"); err != nil {
+							t.Errorf("Tick: %v", err)
+						}
+					})
+				}
+				wg.Wait()
+			}
+			if st, err := edges[1].Status(t.Context(), tickets[len(tickets)-1]); err != nil || st.RoomState != waitroom.RoomOpen {
+				t.Fatalf("Status with places left: got room state %s (err %v), want %s", st.RoomState, err, waitroom.RoomOpen)
+			}
+
+			soldOut := healthySignals()
+			soldOut.RemainingPlaces, soldOut.MostFreeInSlot, soldOut.MostFreeOrHeldInSlot = 0, 0, 0
+			src.set(soldOut)
+			tickBoth()
+
+			admitted := admittedCount(t, store)
+			for _, edge := range edges {
+				st, err := edge.Status(t.Context(), tickets[len(tickets)-1])
+				if err != nil {
+					t.Fatalf("Status of the last visitor: %v", err)
+				}
+				if st.RoomState != waitroom.RoomSoldOut {
+					t.Errorf("Status of the last visitor: got room state %s, want %s", st.RoomState, waitroom.RoomSoldOut)
+				}
+			}
+			for range 3 {
+				advance(time.Minute)
+				tickBoth()
+			}
+			if got := admittedCount(t, store); got != admitted {
+				t.Errorf("admitted after sold out: got %d in all, want %d as at sold out", got, admitted)
+			}
+			snap, err := store.Snapshot(t.Context(), "museum")
+			if err != nil {
+				t.Fatalf("Snapshot: %v", err)
+			}
+			if snap.Settings.RatePerMinute != 90 || snap.Settings.Mode != waitroom.ModeFixed {
+				t.Errorf("settings after sold out: got rate %v mode %s, want the organizer's 90 in mode fixed", snap.Settings.RatePerMinute, snap.Settings.Mode)
+			}
+			if got := recorder.reasons(); len(got) != 0 {
+				t.Errorf("decisions in mode fixed: got %v, want none", got)
+			}
+			audit, err := store.AuditLog(t.Context(), "museum", 10)
+			if err != nil {
+				t.Fatalf("AuditLog: %v", err)
+			}
+			if len(audit) == 0 || audit[0].Actor != waitroom.InventoryActor || audit[0].Action != "sold_out" {
+				t.Errorf("audit log: got %+v, want a sold_out entry by %q first", audit, waitroom.InventoryActor)
+			}
+		})
+	}
+}
+
+// TestStatusPlacesOutlookInFixedMode checks that the places line also
+// shows in mode fixed, where the edges read the places without deciding.
+func TestStatusPlacesOutlookInFixedMode(t *testing.T) {
+	clock := &fakeClock{now: time.Unix(1_800_000_000, 0)}
+	store := memstore.New(clock.Now)
+	s := waitroom.Settings{ID: "museum", RatePerMinute: 0, Burst: 2, MaxActive: 100000, Mode: waitroom.ModeFixed}
+	if _, err := store.SeedRoom(t.Context(), s); err != nil {
+		t.Fatalf("SeedRoom: %v", err)
+	}
+	low := healthySignals()
+	low.RemainingPlaces, low.MostFreeInSlot, low.MostFreeOrHeldInSlot = 10, 10, 10
+	edge := newControllerEdge(t, store, waitroom.TemporaryKeys(time.Now()), &fakeSignals{sig: low}, nil)
+	tickets := joinVisitors(t, edge, 12)
+
+	if _, err := edge.Tick(t.Context(), "museum"); err != nil {
+		t.Fatalf("Tick: %v", err)
+	}
+	st, err := edge.Status(t.Context(), tickets[len(tickets)-1])
+	if err != nil {
+		t.Fatalf("Status: %v", err)
+	}
+	snap, err := store.Snapshot(t.Context(), "museum")
+	if err != nil {
+		t.Fatalf("Snapshot: %v", err)
+	}
+	if want := waitroom.EstimatePlaces(10, snap.Active, st.Ahead, waitroom.DefaultPlacesPerVisitor); !st.PlacesKnown || st.Places != want {
+		t.Errorf("Status places in mode fixed: got known %v %+v, want %+v", st.PlacesKnown, st.Places, want)
+	}
+	if st.RoomState != waitroom.RoomOpen {
+		t.Errorf("Status with 10 places left: got room state %s, want %s", st.RoomState, waitroom.RoomOpen)
+	}
+}
+
 // TestControllerOffInFixedMode checks that a room in mode fixed keeps its
 // rate although its edge has a controller for it.
 func TestControllerOffInFixedMode(t *testing.T) {
