@@ -54,12 +54,21 @@ type PayRequest struct {
 	IdempotencyKey string
 }
 
-// Hold places a hold through the store and records its outcome.
+// Hold places a hold through the store and records its outcome. Holds are
+// many at a launch, so they are logged at debug level.
 func (s *Service) Hold(ctx context.Context, req HoldRequest) (Hold, error) {
 	start := s.now()
 
 	hold, err := s.Store.Hold(ctx, req)
 	s.observe(OpHold, start, err)
+	// The check spares the hot path the arguments' allocations.
+	if log := s.logger(); log.Enabled(ctx, slog.LevelDebug) {
+		if err != nil {
+			log.Debug("hold refused", "event", req.Event, "slot", req.Slot, "visitor", req.Visitor, "quantity", req.Quantity, "code", ErrorCode(err))
+		} else {
+			log.Debug("hold placed", "hold", hold.ID, "slot", hold.Slot, "visitor", hold.Visitor, "quantity", hold.Quantity, "expires", hold.ExpiresAt)
+		}
+	}
 	return hold, err
 }
 
@@ -103,6 +112,9 @@ func (s *Service) pay(ctx context.Context, req PayRequest) (Order, error) {
 		Currency:       event.Currency,
 		Card:           req.Card,
 	})
+	if errors.Is(err, ErrPaymentDeclined) {
+		s.logger().Info("payment declined", "hold", hold.ID, "visitor", hold.Visitor)
+	}
 	if err != nil {
 		return Order{}, fmt.Errorf("pay hold %s: %w", hold.ID, err)
 	}
@@ -144,6 +156,8 @@ func (s *Service) confirm(ctx context.Context, room string, req ConfirmRequest) 
 		return order, nil
 	}
 
+	s.logger().Info("order confirmed", "order", order.ID, "hold", order.HoldID, "slot", order.Slot,
+		"visitor", order.Visitor, "quantity", order.Quantity, "payment", order.PaymentID)
 	s.release(confirmCtx, room, order.Visitor)
 	return order, nil
 }

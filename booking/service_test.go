@@ -107,6 +107,37 @@ func TestServicePayWithFailingReleaser(t *testing.T) {
 	}
 }
 
+// TestServiceLogsBookings checks that a declined card and a confirmed
+// order each leave an info line naming the hold, and that a hold leaves a
+// debug line.
+func TestServiceLogsBookings(t *testing.T) {
+	f := newServiceFixture(t)
+	f.service.Logger = slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	hold := f.hold(t)
+
+	if _, err := f.service.Pay(f.ctx, booking.PayRequest{HoldID: hold.ID, Visitor: "v1", Card: booking.TestCardDeclined}); !errors.Is(err, booking.ErrPaymentDeclined) {
+		t.Fatalf("pay with the declined card: got %v, want %v", err, booking.ErrPaymentDeclined)
+	}
+	order, err := f.service.Pay(f.ctx, booking.PayRequest{HoldID: hold.ID, Visitor: "v1", Card: booking.TestCardApproved})
+	if err != nil {
+		t.Fatalf("pay: %v", err)
+	}
+
+	logs := f.logs.String()
+	for _, want := range []string{
+		`level=DEBUG msg="hold placed" hold=` + hold.ID,
+		`level=INFO msg="payment declined" hold=` + hold.ID,
+		`level=INFO msg="order confirmed" order=` + order.ID + ` hold=` + hold.ID,
+	} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("got logs\n%s\nwant a line with %q", logs, want)
+		}
+	}
+	if strings.Contains(logs, booking.TestCardDeclined) || strings.Contains(logs, booking.TestCardApproved) {
+		t.Errorf("got logs\n%s\nwant no card number", logs)
+	}
+}
+
 func TestServiceWebhookUnknownHoldIsLogged(t *testing.T) {
 	f := newServiceFixture(t)
 	body, signature := f.webhook(t, booking.WebhookEvent{
