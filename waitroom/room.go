@@ -180,9 +180,13 @@ func (s Settings) State(now time.Time) RoomState {
 
 // Patch is a partial change to a room's settings; nil fields stay as they are.
 type Patch struct {
-	Title           *string        `json:"title,omitempty"`
-	Event           *string        `json:"event,omitempty"`
-	OpensAt         *time.Time     `json:"opens_at,omitempty"`
+	Title   *string    `json:"title,omitempty"`
+	Event   *string    `json:"event,omitempty"`
+	OpensAt *time.Time `json:"opens_at,omitempty"`
+	// OpenBy moves OpensAt to this time only when the room would open
+	// later, so opening a room that is open already keeps its opening
+	// time. It applies after OpensAt.
+	OpenBy          *time.Time     `json:"open_by,omitempty"`
 	RatePerMinute   *float64       `json:"rate_per_minute,omitempty"`
 	Burst           *int           `json:"burst,omitempty"`
 	MaxActive       *int           `json:"max_active,omitempty"`
@@ -206,6 +210,9 @@ func (p Patch) Apply(s Settings) Settings {
 	}
 	if p.OpensAt != nil {
 		s.OpensAt = *p.OpensAt
+	}
+	if p.OpenBy != nil && s.OpensAt.After(*p.OpenBy) {
+		s.OpensAt = *p.OpenBy
 	}
 	if p.RatePerMinute != nil {
 		s.RatePerMinute = *p.RatePerMinute

@@ -167,7 +167,7 @@ func (rc roomChange) patch(now time.Time) (waitroom.Patch, error) {
 		yes, no := true, false
 		switch *rc.RoomState {
 		case "open":
-			p.OpensAt, p.Closed, p.Paused, p.SoldOut = &now, &no, &no, &no
+			p.OpenBy, p.Closed, p.Paused, p.SoldOut = &now, &no, &no, &no
 		case "closed":
 			p.Closed = &yes
 		case "paused":

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"foyer/waitroom"
 )
@@ -138,6 +139,40 @@ func TestAdminPatchRoom(t *testing.T) {
 		res = ts.admin(t, http.MethodPatch, "/rooms/nowhere", map[string]any{"burst": 5})
 		if res.status != http.StatusNotFound || res.errorCode() != "room_not_found" {
 			t.Errorf("PATCH unknown room: got status %d code %q, want 404 room_not_found", res.status, res.errorCode())
+		}
+	})
+}
+
+// TestAdminOpenKeepsPastOpeningTime checks that room_state open opens a
+// scheduled room now but keeps the opening time of a room that opened
+// before, even when it was paused in between.
+func TestAdminOpenKeepsPastOpeningTime(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st openedStore) {
+		opened := time.Now().Add(-time.Hour).Truncate(time.Second).UTC()
+		seedRoom(t, st.store, waitroom.Settings{ID: "museum", Title: "Museum", OpensAt: opened})
+		seedRoom(t, st.store, waitroom.Settings{ID: "hall", Title: "Hall", OpensAt: time.Now().Add(time.Hour)})
+		ts := startServer(t, st.store, serverOptions{noLoop: true})
+
+		for _, state := range []string{"paused", "open", "open"} {
+			if res := ts.admin(t, http.MethodPatch, "/rooms/museum", map[string]any{"room_state": state}); res.status != http.StatusOK {
+				t.Fatalf("PATCH museum room_state %s: got status %d, want 200:\n%s", state, res.status, res.body)
+			}
+		}
+		if got := ts.adminGetRoom(t, "museum"); got.OpensAt == nil || *got.OpensAt != opened.Format(time.RFC3339Nano) || got.RoomState != "open" {
+			t.Errorf("museum after pausing and opening: got opens_at %v room_state %q, want %s and open", got.OpensAt, got.RoomState, opened.Format(time.RFC3339Nano))
+		}
+
+		before := time.Now()
+		if res := ts.admin(t, http.MethodPatch, "/rooms/hall", map[string]any{"room_state": "open"}); res.status != http.StatusOK {
+			t.Fatalf("PATCH hall room_state open: got status %d, want 200:\n%s", res.status, res.body)
+		}
+		got := ts.adminGetRoom(t, "hall")
+		if got.RoomState != "open" || got.OpensAt == nil {
+			t.Fatalf("hall after opening: got room_state %q opens_at %v, want open with an opening time", got.RoomState, got.OpensAt)
+		}
+		at, err := time.Parse(time.RFC3339Nano, *got.OpensAt)
+		if err != nil || at.Before(before.Add(-time.Second)) || at.After(time.Now()) {
+			t.Errorf("hall after opening: got opens_at %s (err %v), want the time of the PATCH, %s", *got.OpensAt, err, before.Format(time.RFC3339))
 		}
 	})
 }

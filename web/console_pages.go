@@ -186,7 +186,7 @@ func (s *Server) roomStateForm(c *fiber.Ctx) error {
 		patch.Paused = &no
 	case "open":
 		now := time.Now()
-		patch.OpensAt, patch.Closed, patch.Paused, patch.SoldOut = &now, &no, &no, &no
+		patch.OpenBy, patch.Closed, patch.Paused, patch.SoldOut = &now, &no, &no, &no
 	case "close":
 		patch.Closed = &yes
 	default:
