@@ -125,6 +125,10 @@ const (
 	// ReasonHoldNotUsed: the room admitted less than UsedShare of the
 	// current rate, so good latency proves nothing about a higher one.
 	ReasonHoldNotUsed Reason = "hold_not_used"
+	// ReasonHoldConfirm: latency shows headroom and no cut has happened
+	// yet, but an earlier reading did not, so the ramp waits for a second
+	// reading with headroom in a row.
+	ReasonHoldConfirm Reason = "hold_confirm"
 	// ReasonRampUp: latency shows headroom and no cut has happened yet, so
 	// the rate grows by RampFactor.
 	ReasonRampUp Reason = "ramp_up"
@@ -262,6 +266,13 @@ func Decide(cfg ControllerConfig, state ControllerState, s Signals, now time.Tim
 	next.LastAdmitted = s.Admitted
 	if s.Samples >= cfg.MinSamples && o.reason != ReasonDecayStale {
 		next.LastP95 = s.LatencyP95
+		// Latency without headroom before any cut may mean the rate is
+		// near what the backend can take, and one reading with headroom
+		// after it may be noise. A doubling from there could overshoot
+		// twice the capacity, so from now on a ramp needs two.
+		if next.LastCut.IsZero() && !state.LastDecision.IsZero() && float64(s.LatencyP95) > cfg.RampBelow*float64(cfg.TargetP95) {
+			next.RampWarned = true
+		}
 	}
 
 	applied := rate

@@ -242,6 +242,10 @@ func (c ControllerConfig) riseRule(st ControllerState, streak int64, now time.Ti
 	o := outcome{rate: rate, ceiling: st.CeilingPerMinute}
 
 	if st.LastCut.IsZero() && headroom {
+		if st.RampWarned && streak < 2 {
+			o.reason = ReasonHoldConfirm
+			return o
+		}
 		o.rate = rate * c.RampFactor
 		o.reason = ReasonRampUp
 		return o

@@ -50,6 +50,10 @@ type ControllerState struct {
 	// CeilingMeasured is true when CeilingPerMinute comes from
 	// CapacityPerMinute rather than from the rate at the last cut.
 	CeilingMeasured bool `json:"ceiling_measured"`
+	// RampWarned is true once a reading before the first cut showed latency
+	// without headroom. A ramp then needs two readings with headroom in a
+	// row.
+	RampWarned bool `json:"ramp_warned"`
 	// LastDecision, LastChange and LastCut are when the controller last
 	// decided, last changed RatePerMinute and last cut it.
 	LastDecision time.Time `json:"last_decision"`
@@ -79,6 +83,7 @@ const (
 	stateLastAdmitted = "last_admitted"
 	stateCapacity     = "capacity_per_minute"
 	stateMeasured     = "ceiling_measured"
+	stateRampWarned    = "ramp_warned"
 	stateSatFinished  = "saturated_finished"
 	stateSatFor       = "saturated_for_ms"
 )
@@ -104,6 +109,7 @@ func (s ControllerState) Fields() map[string]string {
 		stateLastAdmitted: strconv.FormatInt(s.LastAdmitted, 10),
 		stateCapacity:     formatRate(s.CapacityPerMinute),
 		stateMeasured:     strconv.FormatBool(s.CeilingMeasured),
+		stateRampWarned:    strconv.FormatBool(s.RampWarned),
 		stateSatFinished:  strconv.FormatInt(s.SaturatedFinished, 10),
 		stateSatFor:       strconv.FormatInt(s.SaturatedFor.Milliseconds(), 10),
 	}
@@ -118,12 +124,23 @@ func ParseControllerState(fields map[string]string) (ControllerState, error) {
 	if v, ok := fields[stateLastReason]; ok {
 		s.LastReason = Reason(v)
 	}
-	if v, ok := fields[stateMeasured]; ok {
-		measured, err := strconv.ParseBool(v)
-		if err != nil {
-			return ControllerState{}, invalidStateField(stateMeasured, v, errors.New("want true or false"))
+	flags := []struct {
+		name string
+		dst  *bool
+	}{
+		{stateMeasured, &s.CeilingMeasured},
+		{stateRampWarned, &s.RampWarned},
+	}
+	for _, f := range flags {
+		v, ok := fields[f.name]
+		if !ok {
+			continue
 		}
-		s.CeilingMeasured = measured
+		flag, err := strconv.ParseBool(v)
+		if err != nil {
+			return ControllerState{}, invalidStateField(f.name, v, errors.New("want true or false"))
+		}
+		*f.dst = flag
 	}
 
 	counts := []struct {

@@ -472,6 +472,29 @@ func TestDecideTraceRampAndBreach(t *testing.T) {
 	})
 }
 
+// TestDecideTraceRampWaitsAfterSlowReading replays the start of a
+// rehearsal against a backend of 2,400 bookings a minute. At the capacity,
+// one reading showed p95 at the target and the next, from few samples,
+// 200ms, and a doubling took the rate to twice the capacity. Now a reading
+// without headroom makes each later ramp wait for two readings with
+// headroom in a row: near the capacity they rarely come, after noise they
+// soon do.
+func TestDecideTraceRampWaitsAfterSlowReading(t *testing.T) {
+	const ms = time.Millisecond
+	runTrace(t, waitroom.ControllerConfig{StartRatePerMinute: 600, TargetP95: time.Second}, []traceStep{
+		{now: 5, windowStart: 0, p95: 500 * ms, wantReason: waitroom.ReasonStart, wantRate: 600},
+		{now: 10, windowStart: 5, p95: 500 * ms, wantReason: waitroom.ReasonRampUp, wantRate: 1200},
+		{now: 15, windowStart: 10, p95: 500 * ms, wantReason: waitroom.ReasonHoldSettling, wantRate: 1200},
+		{now: 20, windowStart: 15, p95: 200 * ms, wantReason: waitroom.ReasonRampUp, wantRate: 2400},
+		{now: 25, windowStart: 20, p95: time.Second, wantReason: waitroom.ReasonHoldSettling, wantRate: 2400},
+		{now: 30, windowStart: 25, p95: 200 * ms, wantReason: waitroom.ReasonHoldConfirm, wantRate: 2400},
+		{now: 35, windowStart: 30, p95: time.Second, wantReason: waitroom.ReasonIncrease, wantRate: 2424},
+		{now: 40, windowStart: 35, p95: 200 * ms, wantReason: waitroom.ReasonHoldSettling, wantRate: 2424},
+		{now: 45, windowStart: 40, p95: 200 * ms, wantReason: waitroom.ReasonHoldConfirm, wantRate: 2424},
+		{now: 50, windowStart: 45, p95: 200 * ms, wantReason: waitroom.ReasonRampUp, wantRate: 4848},
+	})
+}
+
 func TestDecideTraceMeasuredCapacity(t *testing.T) {
 	cfg := waitroom.ControllerConfig{StartRatePerMinute: 2000}
 	var st waitroom.ControllerState
@@ -621,6 +644,7 @@ func TestControllerStateFields(t *testing.T) {
 		SaturatedFinished: 217,
 		SaturatedFor:      10 * time.Second,
 		CeilingMeasured:   true,
+		RampWarned:         true,
 	}
 
 	got, err := waitroom.ParseControllerState(st.Fields())

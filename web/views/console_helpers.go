@@ -179,6 +179,8 @@ func reasonWords(reason string) string {
 		return "Some bookings fail: rate held, not raised."
 	case "hold_not_used":
 		return "The room admits fewer than the rate allows: rate held."
+	case "hold_confirm":
+		return "Bookings are fast again after a slow reading: rate held until a second reading agrees."
 	case "ramp_up":
 		return "Bookings are fast and no cut has happened yet: rate ramped up."
 	case "approach":
