@@ -68,6 +68,7 @@ type visitorStatus struct {
 	Position       *int64 `json:"position"`
 	Ahead          *int64 `json:"ahead"`
 	ETASeconds     *int64 `json:"eta_seconds"`
+	OpensAt        string `json:"opens_at"`
 	RefreshSeconds int    `json:"refresh_seconds"`
 	Degraded       bool   `json:"degraded"`
 	AdmissionToken string `json:"admission_token"`

@@ -129,9 +129,10 @@ func (s *Server) waitView(ctx context.Context, room string, t waitroom.Ticket, s
 		Exact:          st.Exact,
 		Progress:       progress(st),
 		RefreshSeconds: int(st.Refresh / time.Second),
-		Prequeue:       st.Prequeue,
-		Degraded:       st.Degraded,
-		StatusURL:      "/api/v1/rooms/" + room + "/status",
+		// The snapshot may predate the visitor's own join.
+		Prequeue:  max(st.Prequeue, 1),
+		Degraded:  st.Degraded,
+		StatusURL: "/api/v1/rooms/" + room + "/status",
 	}
 	if st.WaitKnown {
 		w.WaitText = views.Duration(st.Wait)
@@ -197,6 +198,7 @@ type statusJSON struct {
 	Ahead          *int64  `json:"ahead"`
 	Exact          bool    `json:"exact"`
 	ETASeconds     *int64  `json:"eta_seconds"`
+	OpensAt        string  `json:"opens_at,omitempty"`
 	RefreshSeconds int     `json:"refresh_seconds"`
 	Progress       int     `json:"progress"`
 	Message        string  `json:"message,omitempty"`
@@ -237,6 +239,9 @@ func (s *Server) statusBody(c *fiber.Ctx, room string, t waitroom.Ticket, encode
 	if st.WaitKnown {
 		eta := int64(st.Wait / time.Second)
 		body.ETASeconds = &eta
+	}
+	if st.RoomState == waitroom.RoomScheduled {
+		body.OpensAt = st.Settings.OpensAt.UTC().Format(time.RFC3339)
 	}
 	if st.PlacesKnown {
 		remaining, ahead := st.Places.Places, st.Places.Ahead

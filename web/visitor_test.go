@@ -464,12 +464,21 @@ func TestOpeningTimeInEventZone(t *testing.T) {
 		}
 		for _, tc := range cases {
 			client := browserClient(t)
-			if _, res := ts.join(t, client, tc.room, ""); res.status != http.StatusCreated {
+			joined, res := ts.join(t, client, tc.room, "")
+			if res.status != http.StatusCreated {
 				t.Fatalf("%s: join before opening: got status %d, want 201:\n%s", tc.room, res.status, res.body)
+			}
+			if want := opens.Format(time.RFC3339); joined.OpensAt != want {
+				t.Errorf("%s: join: got opens_at %q, want %q", tc.room, joined.OpensAt, want)
 			}
 			page := ts.get(t, client, "/r/"+tc.room+"/wait")
 			if want := `>` + tc.wait + `</time>`; !strings.Contains(string(page.body), want) {
 				t.Errorf("%s: wait page: got\n%s\nwant the opening time %q", tc.room, page.body, tc.wait)
+			}
+			// The visitor counts in the early line even before the edge's
+			// snapshot shows the join.
+			if strings.Contains(string(page.body), `id="prequeue">0<`) {
+				t.Errorf("%s: wait page counts 0 in the early line, the visitor included:\n%s", tc.room, page.body)
 			}
 			dashboard := ts.get(t, admin.client, "/admin/rooms/"+tc.room)
 			if want := `id="opens-at">` + tc.dashboard + `<`; !strings.Contains(string(dashboard.body), want) {

@@ -295,6 +295,8 @@ func serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	})
 	if cfg.AdminToken == "" {
 		log.Info("admin API bearer token is off: set FOYER_ADMIN_TOKEN to turn it on")
+	} else {
+		log.Info("admin API is on at /api/v1/admin with the bearer token of FOYER_ADMIN_TOKEN")
 	}
 	if len(accounts) == 0 {
 		log.Info("organizer console is off: set FOYER_ADMIN_PASSWORD, or admin_accounts in the configuration file, to turn it on")
