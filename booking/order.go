@@ -48,12 +48,20 @@ type ConfirmRequest struct {
 	// order in OrderNeedsRefund with that reason, and the hold is left as
 	// it is.
 	Refund string `json:"refund,omitempty"`
+	// PaidAmount and PaidCurrency are what the payment provider took, kept
+	// on the order so that a refund can return it. Zero and empty when
+	// unknown.
+	PaidAmount   int64  `json:"paid_amount,omitempty"`
+	PaidCurrency string `json:"paid_currency,omitempty"`
 }
 
-const maxPaymentIDLength = 128
+const (
+	maxPaymentIDLength = 128
+	maxCurrencyLength  = 16
+)
 
-// Validate checks the hold id, that the payment id is set and that a
-// refund reason is a known error code.
+// Validate checks the hold id, that the payment id is set, that a refund
+// reason is a known error code, and the paid amount and currency.
 func (r ConfirmRequest) Validate() error {
 	if _, err := ParseHoldID(r.HoldID); err != nil {
 		return fmt.Errorf("confirm: %w", err)
@@ -63,6 +71,12 @@ func (r ConfirmRequest) Validate() error {
 	}
 	if r.Refund != "" && ErrorForCode(r.Refund) == nil {
 		return fmt.Errorf("confirm hold %s: refund reason %q is not an error code: %w", r.HoldID, r.Refund, ErrInvalidRequest)
+	}
+	if r.PaidAmount < 0 {
+		return fmt.Errorf("confirm hold %s: paid amount %d is negative: send what was paid, in minor units: %w", r.HoldID, r.PaidAmount, ErrInvalidRequest)
+	}
+	if len(r.PaidCurrency) > maxCurrencyLength {
+		return fmt.Errorf("confirm hold %s: paid currency of %d bytes is too long: use a code such as EUR: %w", r.HoldID, len(r.PaidCurrency), ErrInvalidRequest)
 	}
 	return nil
 }
@@ -80,7 +94,11 @@ type Order struct {
 	State     OrderState     `json:"state"`
 	// RefundReason is the error code that explains why an order needs a
 	// refund, such as "sold_out". It is empty for other orders.
-	RefundReason string    `json:"refund_reason,omitempty"`
+	RefundReason string `json:"refund_reason,omitempty"`
+	// PaidAmount and PaidCurrency are what the payment took, as
+	// ConfirmRequest gave them.
+	PaidAmount   int64     `json:"paid_amount,omitempty"`
+	PaidCurrency string    `json:"paid_currency,omitempty"`
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
 }

@@ -119,7 +119,7 @@ func (s *Service) pay(ctx context.Context, req PayRequest) (Order, error) {
 		return Order{}, fmt.Errorf("pay hold %s: %w", hold.ID, err)
 	}
 
-	return s.confirm(ctx, event.Room, ConfirmRequest{HoldID: hold.ID, PaymentID: payment.ID})
+	return s.confirm(ctx, event.Room, ConfirmRequest{HoldID: hold.ID, PaymentID: payment.ID, PaidAmount: payment.Amount, PaidCurrency: payment.Currency})
 }
 
 func checkPayable(hold Hold, visitor string) error {
@@ -182,7 +182,7 @@ func (s *Service) HandleWebhook(ctx context.Context, body []byte, signature stri
 		return Order{}, nil
 	}
 
-	req := ConfirmRequest{HoldID: event.HoldID, PaymentID: event.PaymentID}
+	req := ConfirmRequest{HoldID: event.HoldID, PaymentID: event.PaymentID, PaidAmount: event.Amount, PaidCurrency: event.Currency}
 	if err := req.Validate(); err != nil {
 		return Order{}, fmt.Errorf("handle webhook: %w", err)
 	}

@@ -195,6 +195,9 @@ func TestServiceWebhookChecksTheAmount(t *testing.T) {
 			if want := booking.ErrorCode(booking.ErrAmountMismatch); order.RefundReason != want {
 				t.Errorf("got refund reason %q, want %q", order.RefundReason, want)
 			}
+			if paid := tc.amount(price); order.PaidAmount != paid || order.PaidCurrency != tc.currency {
+				t.Errorf("got paid %d %q on the order, want %d %q as the webhook said", order.PaidAmount, order.PaidCurrency, paid, tc.currency)
+			}
 			if got := f.holdState(t, hold.ID); got != booking.HoldActive {
 				t.Errorf("got hold state %q, want %q: a wrong payment buys nothing", got, booking.HoldActive)
 			}

@@ -261,6 +261,9 @@ func TestAdminNeedsRefundOrder(t *testing.T) {
 		if len(refunds) != 1 || refunds[0].HoldID != late.HoldID || refunds[0].RefundReason != "sold_out" {
 			t.Fatalf("got needs_refund orders %+v, want the late hold's with reason sold_out", refunds)
 		}
+		if refunds[0].PaidAmount != late.Amount || refunds[0].PaidCurrency != late.Currency {
+			t.Errorf("needs_refund order: got paid %d %q, want %d %q, what the webhook said was paid", refunds[0].PaidAmount, refunds[0].PaidCurrency, late.Amount, late.Currency)
+		}
 		if held, sold := ts.adminGetEvent(t, "flash").totals(); held != 1 || sold != 0 {
 			t.Errorf("got held %d sold %d, want the second visitor's 1 held", held, sold)
 		}

@@ -103,10 +103,13 @@ type orderJSON struct {
 	Amount       int64          `json:"amount"`
 	Currency     string         `json:"currency"`
 	CreatedAt    string         `json:"created_at"`
-	// Visitor, PaymentID and UpdatedAt are shown to admins only.
-	Visitor   string `json:"visitor,omitempty"`
-	PaymentID string `json:"payment_id,omitempty"`
-	UpdatedAt string `json:"updated_at,omitempty"`
+	// Visitor, PaymentID, PaidAmount, PaidCurrency and UpdatedAt are
+	// shown to admins only.
+	Visitor      string `json:"visitor,omitempty"`
+	PaymentID    string `json:"payment_id,omitempty"`
+	PaidAmount   int64  `json:"paid_amount,omitempty"`
+	PaidCurrency string `json:"paid_currency,omitempty"`
+	UpdatedAt    string `json:"updated_at,omitempty"`
 }
 
 func orderBody(event eventInfo, order booking.Order, admin bool) orderJSON {
@@ -133,6 +136,7 @@ func orderBody(event eventInfo, order booking.Order, admin bool) orderJSON {
 	if admin {
 		body.Visitor = order.Visitor
 		body.PaymentID = order.PaymentID
+		body.PaidAmount, body.PaidCurrency = order.PaidAmount, order.PaidCurrency
 		body.UpdatedAt = event.localTime(order.UpdatedAt)
 	}
 	return body

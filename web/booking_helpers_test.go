@@ -167,10 +167,12 @@ type orderJSON struct {
 		Name  string `json:"name"`
 		Price int64  `json:"price"`
 	} `json:"tickets"`
-	Amount    int64  `json:"amount"`
-	Currency  string `json:"currency"`
-	Visitor   string `json:"visitor"`
-	PaymentID string `json:"payment_id"`
+	Amount       int64  `json:"amount"`
+	Currency     string `json:"currency"`
+	Visitor      string `json:"visitor"`
+	PaymentID    string `json:"payment_id"`
+	PaidAmount   int64  `json:"paid_amount"`
+	PaidCurrency string `json:"paid_currency"`
 }
 
 // adminSlot is a slot in the admin API's event body.

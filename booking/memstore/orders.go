@@ -51,6 +51,9 @@ func (s *Store) Confirm(ctx context.Context, req booking.ConfirmRequest) (bookin
 		State:     booking.OrderConfirmed,
 		CreatedAt: now,
 		UpdatedAt: now,
+
+		PaidAmount:   req.PaidAmount,
+		PaidCurrency: req.PaidCurrency,
 	}
 
 	switch {

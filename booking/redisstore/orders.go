@@ -20,7 +20,7 @@ func (s *Store) Confirm(ctx context.Context, req booking.ConfirmRequest) (bookin
 	}
 
 	orderID := booking.NewOrderID(event)
-	values, err := s.runEvent(ctx, s.scripts.confirm, event, req.HoldID, req.PaymentID, orderID, req.Refund)
+	values, err := s.runEvent(ctx, s.scripts.confirm, event, req.HoldID, req.PaymentID, orderID, req.Refund, req.PaidAmount, req.PaidCurrency)
 	if err != nil {
 		return booking.Order{}, fmt.Errorf("confirm hold %s: %w", req.HoldID, err)
 	}

@@ -51,18 +51,20 @@ type holdWire struct {
 }
 
 type orderWire struct {
-	ID       string         `json:"id"`
-	Event    string         `json:"event"`
-	Slot     string         `json:"slot"`
-	Hold     string         `json:"hold"`
-	Visitor  string         `json:"visitor"`
-	Payment  string         `json:"payment"`
-	Tickets  map[string]int `json:"tickets"`
-	Quantity int            `json:"qty"`
-	State    string         `json:"state"`
-	Reason   string         `json:"reason"`
-	Created  int64          `json:"created"`
-	Updated  int64          `json:"updated"`
+	ID           string         `json:"id"`
+	Event        string         `json:"event"`
+	Slot         string         `json:"slot"`
+	Hold         string         `json:"hold"`
+	Visitor      string         `json:"visitor"`
+	Payment      string         `json:"payment"`
+	Tickets      map[string]int `json:"tickets"`
+	Quantity     int            `json:"qty"`
+	State        string         `json:"state"`
+	Reason       string         `json:"reason"`
+	Paid         int64          `json:"paid"`
+	PaidCurrency string         `json:"paid_currency"`
+	Created      int64          `json:"created"`
+	Updated      int64          `json:"updated"`
 }
 
 type sessionWire struct {
@@ -183,6 +185,8 @@ func decodeOrder(raw string) (booking.Order, error) {
 		Quantity:     wire.Quantity,
 		State:        booking.OrderState(wire.State),
 		RefundReason: wire.Reason,
+		PaidAmount:   wire.Paid,
+		PaidCurrency: wire.PaidCurrency,
 		CreatedAt:    fromMillis(wire.Created),
 		UpdatedAt:    fromMillis(wire.Updated),
 	}, nil

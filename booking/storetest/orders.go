@@ -58,13 +58,16 @@ func testConfirmWithRefund(t *testing.T, h *harness) {
 	hold := h.hold(event.ID, slotA, "v1", 2)
 	mismatch := booking.ErrorCode(booking.ErrAmountMismatch)
 
-	wrong, err := h.store.Confirm(h.ctx, booking.ConfirmRequest{HoldID: hold.ID, PaymentID: "pay-short", Refund: mismatch})
+	wrong, err := h.store.Confirm(h.ctx, booking.ConfirmRequest{HoldID: hold.ID, PaymentID: "pay-short", Refund: mismatch, PaidAmount: 1999, PaidCurrency: "eur"})
 	if err != nil {
 		t.Fatalf("confirm with refund %q: %v", mismatch, err)
 	}
 	if wrong.State != booking.OrderNeedsRefund || wrong.RefundReason != mismatch || wrong.PaymentID != "pay-short" {
 		t.Errorf("got order state %q reason %q payment %q, want %q for %q with payment pay-short",
 			wrong.State, wrong.RefundReason, wrong.PaymentID, booking.OrderNeedsRefund, mismatch)
+	}
+	if stored, err := h.store.GetOrder(h.ctx, wrong.ID); err != nil || stored.PaidAmount != 1999 || stored.PaidCurrency != "eur" {
+		t.Errorf("stored order: got paid %d %q (err %v), want 1999 \"eur\", what the payment took", stored.PaidAmount, stored.PaidCurrency, err)
 	}
 	if got := h.getHold(hold.ID); got.State != booking.HoldActive || got.OrderID != "" {
 		t.Errorf("got hold state %q order %q, want %q with no order", got.State, got.OrderID, booking.HoldActive)
@@ -98,6 +101,8 @@ func testConfirmWithRefund(t *testing.T, h *harness) {
 	h.wantStats(event.ID, slotA, 0, 2)
 
 	_, err = h.store.Confirm(h.ctx, booking.ConfirmRequest{HoldID: hold.ID, PaymentID: "pay-odd", Refund: "no_such_code"})
+	wantErr(t, err, booking.ErrInvalidRequest)
+	_, err = h.store.Confirm(h.ctx, booking.ConfirmRequest{HoldID: hold.ID, PaymentID: "pay-negative", Refund: mismatch, PaidAmount: -1})
 	wantErr(t, err, booking.ErrInvalidRequest)
 }
 

@@ -14,12 +14,16 @@
 -- ARGV[2]: payment id.
 -- ARGV[3]: new order id, used unless the payment was applied before.
 -- ARGV[4]: refund reason, an error code, or "" to confirm.
+-- ARGV[5]: amount paid, in minor units, 0 when unknown.
+-- ARGV[6]: currency paid, "" when unknown.
 -- Returns {"ok", order JSON}, or {"hold_not_found", detail}.
 
 local hold_id = ARGV[1]
 local payment_id = ARGV[2]
 local order_id = ARGV[3]
 local refund = ARGV[4] or ''
+local paid = tonumber(ARGV[5]) or 0
+local paid_currency = ARGV[6] or ''
 
 local now = now_ms()
 local ev = load_event()
@@ -49,6 +53,8 @@ local order = {
   qty = h.qty,
   state = 'confirmed',
   reason = '',
+  paid = paid,
+  paid_currency = paid_currency,
   created = now,
   updated = now,
 }
