@@ -83,7 +83,7 @@ const (
 	stateLastAdmitted = "last_admitted"
 	stateCapacity     = "capacity_per_minute"
 	stateMeasured     = "ceiling_measured"
-	stateRampWarned    = "ramp_warned"
+	stateRampWarned   = "ramp_warned"
 	stateSatFinished  = "saturated_finished"
 	stateSatFor       = "saturated_for_ms"
 )
@@ -109,7 +109,7 @@ func (s ControllerState) Fields() map[string]string {
 		stateLastAdmitted: strconv.FormatInt(s.LastAdmitted, 10),
 		stateCapacity:     formatRate(s.CapacityPerMinute),
 		stateMeasured:     strconv.FormatBool(s.CeilingMeasured),
-		stateRampWarned:    strconv.FormatBool(s.RampWarned),
+		stateRampWarned:   strconv.FormatBool(s.RampWarned),
 		stateSatFinished:  strconv.FormatInt(s.SaturatedFinished, 10),
 		stateSatFor:       strconv.FormatInt(s.SaturatedFor.Milliseconds(), 10),
 	}

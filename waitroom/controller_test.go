@@ -644,7 +644,7 @@ func TestControllerStateFields(t *testing.T) {
 		SaturatedFinished: 217,
 		SaturatedFor:      10 * time.Second,
 		CeilingMeasured:   true,
-		RampWarned:         true,
+		RampWarned:        true,
 	}
 
 	got, err := waitroom.ParseControllerState(st.Fields())

@@ -50,7 +50,7 @@ func sampleControllerState(version int64, rate float64) waitroom.ControllerState
 		SaturatedFinished: 180,
 		SaturatedFor:      9*time.Second + 300*time.Microsecond,
 		CeilingMeasured:   true,
-		RampWarned:         true,
+		RampWarned:        true,
 	}
 }
 
