@@ -141,6 +141,22 @@ func (s *sseStream) next(wait time.Duration) (sseEvent, bool) {
 	}
 }
 
+// waitForSignedOut reads events until a "signed-out" one, for at most
+// wait in all, and fails the test if the stream ends or stalls first.
+func (s *sseStream) waitForSignedOut(t testing.TB, wait time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		e, ok := s.next(time.Until(deadline))
+		if !ok {
+			t.Fatalf("the stream ended or stalled for %s without a signed-out event", wait)
+		}
+		if e.name == "signed-out" {
+			return
+		}
+	}
+}
+
 // waitFor returns the first "update" event whose data contains want,
 // reading for at most wait in all.
 func (s *sseStream) waitFor(t testing.TB, want string, wait time.Duration) sseEvent {

@@ -187,16 +187,7 @@ func TestConsoleSignOutEndsSessionOnEveryEdge(t *testing.T) {
 				t.Errorf("GET %s on the second edge with the signed-out session's copy: got 200, want it rejected", path)
 			}
 		}
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			e, ok := stream.next(time.Until(deadline))
-			if !ok {
-				t.Fatalf("the second edge's stream ended or stalled without a signed-out event")
-			}
-			if e.name == "signed-out" {
-				break
-			}
-		}
+		stream.waitForSignedOut(t, 10*time.Second)
 	})
 }
 
@@ -509,16 +500,7 @@ func TestConsoleStreamShowsChanges(t *testing.T) {
 	if res := ts.postForm(t, admin.client, "/admin/logout", url.Values{"csrf": {csrfField(t, page)}}); res.status != http.StatusSeeOther {
 		t.Fatalf("sign out: got status %d, want 303", res.status)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		e, ok := stream.next(time.Until(deadline))
-		if !ok {
-			t.Fatalf("the stream ended or stalled without a signed-out event")
-		}
-		if e.name == "signed-out" {
-			break
-		}
-	}
+	stream.waitForSignedOut(t, 10*time.Second)
 	if _, ok := stream.next(5 * time.Second); ok {
 		t.Errorf("the stream went on after the signed-out event")
 	}
