@@ -311,8 +311,8 @@ func (f *serviceFixture) holdState(t *testing.T, id string) booking.HoldState {
 	return hold.State
 }
 
-// FuzzHandleWebhook signs any body and hands it to the service, which
-// holds one hold. It must not panic, must answer a malformed body with a
+// FuzzHandleWebhook signs any body and passes it to a service with one
+// hold. The service must not panic, must reject a malformed body with a
 // booking error rather than an internal one, and must confirm the hold
 // only for a payment of its price.
 func FuzzHandleWebhook(f *testing.F) {

@@ -78,8 +78,9 @@ type simConfig struct {
 	staleFrom, staleTo time.Duration
 	seed               uint64
 	// schedule, when set, sets the room's rate in place of the
-	// controller's decisions: a yardstick that knows what the law has to
-	// find out. The controller still reads the signals, for the trace.
+	// controller's decisions. It is a yardstick with the capacity given,
+	// which the law has to measure. The controller still reads the signals
+	// for the trace.
 	schedule func(at time.Duration) float64
 }
 
@@ -773,10 +774,10 @@ func (r simResult) tenSecondOver(from, target time.Duration) []time.Duration {
 	return over
 }
 
-// dropYardstick is the rehearsal with the rate set by a schedule that
-// knows C and C/2: 90% of C from the start, and after the drop, once a
-// stats window has shown it, nobody for 10 seconds while the queue drains
-// and then 90% of C/2. Of the schedules tried in the simulation, it left
+// dropYardstick is the rehearsal with the rate set by a schedule given C
+// and C/2. It admits 90% of C from the start. After the drop, once a stats
+// window has shown it, it admits no one for 10 seconds while the queue
+// drains, and then 90% of C/2. Of the schedules tried in the simulation, it left
 // the fewest windows over target after the drop. A law that reads the
 // drop from its signals sees it no sooner, so the yardstick's count is
 // about the least it can leave.

@@ -357,8 +357,9 @@ func TestControllerSoldOut(t *testing.T) {
 
 // TestFixedModeSoldOutFromInventory runs two edges on a room in mode
 // fixed, ticking at once, after the booking inventory ran out. The room
-// becomes sold out, waiting visitors see it on their next poll, nobody
-// else is admitted, the organizer's rate stays and the audit log says why.
+// becomes sold out and waiting visitors see it on their next poll. No one
+// else is admitted, the organizer's rate stays, and the audit log gives
+// the reason.
 func TestFixedModeSoldOutFromInventory(t *testing.T) {
 	for _, b := range controllerBackends {
 		t.Run(b.name, func(t *testing.T) {
@@ -436,16 +437,8 @@ func TestFixedModeSoldOutFromInventory(t *testing.T) {
 // TestStatusPlacesOutlookInFixedMode checks that the places line also
 // shows in mode fixed, where the edges read the places without deciding.
 func TestStatusPlacesOutlookInFixedMode(t *testing.T) {
-	clock := &fakeClock{now: time.Unix(1_800_000_000, 0)}
-	store := memstore.New(clock.Now)
-	s := waitroom.Settings{ID: "museum", RatePerMinute: 0, Burst: 2, MaxActive: 100000, Mode: waitroom.ModeFixed}
-	if _, err := store.SeedRoom(t.Context(), s); err != nil {
-		t.Fatalf("SeedRoom: %v", err)
-	}
-	low := healthySignals()
-	low.RemainingPlaces, low.MostFreeInSlot, low.MostFreeOrHeldInSlot = 10, 10, 10
-	edge := newControllerEdge(t, store, waitroom.TemporaryKeys(time.Now()), &fakeSignals{sig: low}, nil)
-	tickets := joinVisitors(t, edge, 12)
+	room := startLowPlacesRoom(t, waitroom.ModeFixed)
+	store, edge, tickets := room.store, room.edge, room.tickets
 
 	if _, err := edge.Tick(t.Context(), "museum"); err != nil {
 		t.Fatalf("Tick: %v", err)
@@ -550,10 +543,21 @@ var controllerBackends = []struct {
 // TestStatusPlacesOutlook checks that a waiting visitor's status carries
 // the places estimate once the controller has read the free places, and
 // none when the source reports no place counts.
-func TestStatusPlacesOutlook(t *testing.T) {
+// lowPlacesRoom is room museum on a memory store, with an edge whose
+// signals report 10 free places and 12 visitors joined.
+type lowPlacesRoom struct {
+	clock   *fakeClock
+	store   *memstore.Store
+	src     *fakeSignals
+	edge    *waitroom.Edge
+	tickets []waitroom.Ticket
+}
+
+func startLowPlacesRoom(t *testing.T, mode waitroom.Mode) lowPlacesRoom {
+	t.Helper()
 	clock := &fakeClock{now: time.Unix(1_800_000_000, 0)}
 	store := memstore.New(clock.Now)
-	s := waitroom.Settings{ID: "museum", RatePerMinute: 0, Burst: 2, MaxActive: 100000, Mode: waitroom.ModeAuto}
+	s := waitroom.Settings{ID: "museum", RatePerMinute: 0, Burst: 2, MaxActive: 100000, Mode: mode}
 	if _, err := store.SeedRoom(t.Context(), s); err != nil {
 		t.Fatalf("SeedRoom: %v", err)
 	}
@@ -561,7 +565,12 @@ func TestStatusPlacesOutlook(t *testing.T) {
 	low.RemainingPlaces, low.MostFreeInSlot, low.MostFreeOrHeldInSlot = 10, 10, 10
 	src := &fakeSignals{sig: low}
 	edge := newControllerEdge(t, store, waitroom.TemporaryKeys(time.Now()), src, nil)
-	tickets := joinVisitors(t, edge, 12)
+	return lowPlacesRoom{clock: clock, store: store, src: src, edge: edge, tickets: joinVisitors(t, edge, 12)}
+}
+
+func TestStatusPlacesOutlook(t *testing.T) {
+	room := startLowPlacesRoom(t, waitroom.ModeAuto)
+	clock, src, edge, tickets := room.clock, room.src, room.edge, room.tickets
 
 	if _, err := edge.Tick(t.Context(), "museum"); err != nil {
 		t.Fatalf("Tick: %v", err)
