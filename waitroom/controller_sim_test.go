@@ -779,7 +779,7 @@ func (r simResult) tenSecondOver(from, target time.Duration) []time.Duration {
 // window has shown it, it admits no one for 10 seconds while the queue
 // drains, and then 90% of C/2. Of the schedules tried in the simulation, it left
 // the fewest windows over target after the drop. A law that reads the
-// drop from its signals sees it no sooner, so the yardstick's count is
+// drop from its signals learns of it no sooner, so the yardstick's count is
 // about the least it can leave.
 func dropYardstick(seed uint64, drop time.Duration) simConfig {
 	cfg := rehearsalSim(seed)
